@@ -76,28 +76,36 @@ typedef struct rtm_leaf {
 /* The directory: 1 << depth entries, indexed by the top `depth` bits of the
  * hash. It only grows; a replaced one is kept (readers may still hold it). */
 typedef struct rtm_dir {
-    _Atomic(rtm_leaf *) *leaf;
     uint32_t depth;
-    uint32_t from_pages;             /* 0: one of the small ones inside the interner */
+    uint32_t shift;                  /* 32 - depth */
+    uint32_t from_pages;             /* 0: one of the small ones beside the interner */
     size_t bytes;
     struct rtm_dir *prev;
+    _Atomic(rtm_leaf *) leaf[];
 } rtm_dir;
 
 /* A grow-only table of pointers (chunks, id-map segments); replaced copies are
  * kept for readers, like directories. */
 typedef struct rtm_ptrs {
-    void *_Atomic *ptr;
     size_t cap;
-    size_t bytes;                    /* 0: the small one inside the interner */
+    size_t bytes;                    /* 0: the small one beside the interner */
     struct rtm_ptrs *prev;
+    void *_Atomic ptr[];
 } rtm_ptrs;
+
+/* The small directories (depths 0..RTM_DIR_SMALL_DEPTH) and the first chunk
+ * and segment tables live in the interner's own page, after the struct. */
+#define RTM_INTERN_SMALL_BYTES                                                   \
+    ((RTM_DIR_SMALL_DEPTH + 1) * sizeof(rtm_dir) +                               \
+     ((2u << RTM_DIR_SMALL_DEPTH) - 1) * sizeof(rtm_leaf *) +                    \
+     2 * (sizeof(rtm_ptrs) + RTM_PTRS_SMALL * sizeof(void *)))
 
 /* Lookup counters. A thread writes the shard of its ordinal, so the hit path
  * writes only a line no other thread writes, unless more than
  * RTM_INTERN_SHARDS threads intern at once (then counts may drop a few). */
 typedef struct rtm_intern_shard {
-    _Alignas(RTM_CACHE_LINE) _Atomic uint64_t lookups;
-    _Atomic uint64_t hits;
+    _Alignas(RTM_CACHE_LINE) _Atomic uint64_t hits;
+    _Atomic uint64_t misses;         /* lookups = hits + misses */
     _Atomic uint64_t saved;
 } rtm_intern_shard;
 
@@ -108,14 +116,14 @@ struct rtm_interner {
     _Atomic(rtm_ptrs *) idsegs;
     uint64_t seed;
     rtm_ctx *ctx;                    /* where memory comes from and errors go */
-    _Atomic uint32_t next_id;        /* ids below it are handed out */
     _Atomic uint32_t kw_last;        /* last keyword id */
-    uint32_t max_sym;                /* largest id it may hand out */
     uint8_t standalone;              /* made by rtm_interner_new: owns ctx */
     uint8_t sets;                    /* mask of the seeded keyword sets */
 
     /* Inserts. Lock order: a leaf, then dir_lock, then alloc_lock. */
-    _Alignas(RTM_CACHE_LINE) pthread_mutex_t dir_lock;  /* splits, directory */
+    _Alignas(RTM_CACHE_LINE) _Atomic uint32_t next_id; /* ids below it are handed out */
+    uint32_t max_sym;                /* largest id it may hand out */
+    pthread_mutex_t dir_lock;        /* splits, directory */
     rtm_leaf *spare;                 /* split leaves, for reuse */
     pthread_mutex_t alloc_lock;      /* ids, string space, id map */
     unsigned char *chunk;            /* the chunk being filled */
@@ -125,13 +133,8 @@ struct rtm_interner {
     uint64_t kw_present[(RTM_KW_COUNT + 64) / 64]; /* seeded reserved ids */
 
     rtm_owned owned;                 /* link in the context's list */
-
-    /* Small tables, so a small interner needs no page for them. */
-    rtm_dir dir_small[RTM_DIR_SMALL_DEPTH + 1];
-    _Atomic(rtm_leaf *) dir_small_leaf[(2u << RTM_DIR_SMALL_DEPTH) - 1];
-    rtm_ptrs chunks_small, idsegs_small;
-    void *_Atomic chunks_small_ptr[RTM_PTRS_SMALL];
-    void *_Atomic idsegs_small_ptr[RTM_PTRS_SMALL];
+    rtm_dir *dir_small[RTM_DIR_SMALL_DEPTH + 1];
+    rtm_ptrs *chunks_small, *idsegs_small;
 
     rtm_intern_shard shard[RTM_INTERN_SHARDS];
 };
@@ -216,7 +219,11 @@ RTM_INLINE bool rtm_bytes_eq(const unsigned char *a, const unsigned char *b, siz
             if (a[i] != b[i]) return false;
         return true;
     }
-    return memcmp(a, b, n) == 0;
+    /* No call: the lookup that inlines this stays a leaf function. */
+    size_t i = 0;
+    for (; i + 8 < n; i += 8)
+        if (rtm_load64(a + i) != rtm_load64(b + i)) return false;
+    return rtm_load64(a + n - 8) == rtm_load64(b + n - 8);
 }
 
 /* ---- addressing ------------------------------------------------------------ */
@@ -231,11 +238,11 @@ RTM_INLINE uint32_t rtm_slot_home(uint64_t h)
     return (uint32_t)(((uint64_t)(uint32_t)h * RTM_LEAF_SLOTS) >> 32);
 }
 
-/* The record at a string offset. The chunk table is read with acquire:
- * whoever published the slot or id-map entry published the chunk first. */
+/* The record at a string offset. Whoever published the slot or id-map entry
+ * published the chunk and the table first. */
 RTM_INLINE const unsigned char *rtm_rec_at(const rtm_interner *in, uint64_t soff)
 {
-    rtm_ptrs *c = atomic_load_explicit(&((rtm_interner *)in)->chunks, memory_order_acquire);
+    rtm_ptrs *c = atomic_load_explicit(&((rtm_interner *)in)->chunks, memory_order_relaxed);
     const unsigned char *base = (const unsigned char *)atomic_load_explicit(
         &c->ptr[soff >> RTM_SOFF_CHUNK_SHIFT], memory_order_relaxed);
     return base + (soff & ((1u << RTM_SOFF_CHUNK_SHIFT) - 1));
@@ -286,7 +293,7 @@ RTM_INLINE rtm_sym rtm_leaf_probe(const rtm_interner *in, rtm_leaf *leaf, uint64
 RTM_INLINE rtm_leaf *rtm_leaf_for(rtm_interner *in, uint64_t h)
 {
     rtm_dir *d = atomic_load_explicit(&in->dir, memory_order_acquire);
-    return atomic_load_explicit(&d->leaf[rtm_dir_index(h, d->depth)], memory_order_acquire);
+    return atomic_load_explicit(&d->leaf[(h >> 32) >> d->shift], memory_order_acquire);
 }
 
 /* ---- across the files ---------------------------------------------------- */
@@ -310,15 +317,14 @@ void *_rtm_intern_pages(rtm_interner *in, size_t bytes, rtm_status *why);
 void _rtm_intern_unpages(rtm_interner *in, void *p, size_t bytes);
 
 /* intern_table.c: leaves and the directory */
-rtm_status _rtm_table_init(rtm_interner *in);
+unsigned char *_rtm_table_init(rtm_interner *in, unsigned char *space);
 rtm_status _rtm_table_split(rtm_interner *in, rtm_leaf *leaf);
 rtm_status _rtm_table_check(rtm_interner *in, uint64_t *slots, uint64_t *held);
 void _rtm_table_destroy(rtm_interner *in);
-void _rtm_leaf_place(rtm_leaf *leaf, uint64_t h, uint64_t soff, memory_order mo);
 bool _rtm_leaf_is_empty(const rtm_leaf *leaf);
 
 /* intern_store.c: records, chunks, the id map */
-void _rtm_store_init(rtm_interner *in);
+void _rtm_store_init(rtm_interner *in, unsigned char *space);
 bool _rtm_store_soff_valid(const rtm_interner *in, uint64_t soff);
 rtm_status _rtm_store_reserve(rtm_interner *in, size_t len, rtm_intern_kind kind,
                               rtm_sym fixed, rtm_sym *id, uint64_t *soff,

@@ -20,13 +20,6 @@
 
 /* ---- pointer tables ------------------------------------------------------------ */
 
-static void ptrs_init(rtm_ptrs *t, void *_Atomic *ptr, size_t cap)
-{
-    t->ptr = ptr;
-    t->cap = cap;
-    t->bytes = 0;
-    t->prev = NULL;
-}
 
 /* Makes the table at *slot hold index i, replacing it by a larger copy if
  * needed. Under alloc_lock. */
@@ -40,7 +33,6 @@ static rtm_status ptrs_reserve(rtm_interner *in, rtm_ptrs *_Atomic *slot, size_t
     rtm_status why;
     rtm_ptrs *n = _rtm_intern_pages(in, bytes, &why);
     if (n == NULL) return why;
-    n->ptr = (void *_Atomic *)(void *)(n + 1);
     n->cap = (bytes - sizeof(rtm_ptrs)) / sizeof(void *);
     n->bytes = bytes;
     n->prev = t;
@@ -51,12 +43,15 @@ static rtm_status ptrs_reserve(rtm_interner *in, rtm_ptrs *_Atomic *slot, size_t
     return RTM_OK;
 }
 
-void _rtm_store_init(rtm_interner *in)
+/* space: RTM_PTRS_SMALL entries' worth for each table, zeroed. */
+void _rtm_store_init(rtm_interner *in, unsigned char *space)
 {
-    ptrs_init(&in->chunks_small, in->chunks_small_ptr, RTM_PTRS_SMALL);
-    ptrs_init(&in->idsegs_small, in->idsegs_small_ptr, RTM_PTRS_SMALL);
-    atomic_store_explicit(&in->chunks, &in->chunks_small, memory_order_relaxed);
-    atomic_store_explicit(&in->idsegs, &in->idsegs_small, memory_order_relaxed);
+    size_t one = sizeof(rtm_ptrs) + RTM_PTRS_SMALL * sizeof(void *);
+    in->chunks_small = (rtm_ptrs *)(void *)space;
+    in->idsegs_small = (rtm_ptrs *)(void *)(space + one);
+    in->chunks_small->cap = in->idsegs_small->cap = RTM_PTRS_SMALL;
+    atomic_store_explicit(&in->chunks, in->chunks_small, memory_order_relaxed);
+    atomic_store_explicit(&in->idsegs, in->idsegs_small, memory_order_relaxed);
     in->nchunks = 1; /* index 0 is never used, so no slot is 0 */
 }
 

@@ -29,13 +29,14 @@ static rtm_leaf rtm_leaf_empty;
 
 bool _rtm_leaf_is_empty(const rtm_leaf *leaf) { return leaf == &rtm_leaf_empty; }
 
-/* Puts a slot in its probe sequence. The leaf has room (count < slots). */
-void _rtm_leaf_place(rtm_leaf *leaf, uint64_t h, uint64_t soff, memory_order mo)
+/* Puts a slot in its probe sequence in a leaf being filled, not yet published. */
+static void leaf_place(rtm_leaf *leaf, uint64_t h, uint64_t soff)
 {
     uint32_t i = rtm_slot_home(h);
     while (atomic_load_explicit(&leaf->slot[i], memory_order_relaxed) != 0)
         if (++i == RTM_LEAF_SLOTS) i = 0;
-    atomic_store_explicit(&leaf->slot[i], (soff << RTM_SLOT_TAG_BITS) | (h & RTM_SLOT_TAG_MASK), mo);
+    atomic_store_explicit(&leaf->slot[i], (soff << RTM_SLOT_TAG_BITS) | (h & RTM_SLOT_TAG_MASK),
+                          memory_order_relaxed);
 }
 
 /* ---- leaves ---------------------------------------------------------------- */
@@ -92,10 +93,7 @@ static rtm_status dir_grow(rtm_interner *in, rtm_dir **dp)
     uint32_t depth = d->depth + 1;
     size_t n = (size_t)1 << depth;
     if (depth <= RTM_DIR_SMALL_DEPTH) {
-        nd = &in->dir_small[depth];
-        nd->leaf = &in->dir_small_leaf[n - 1];
-        nd->from_pages = 0;
-        nd->bytes = 0;
+        nd = in->dir_small[depth];
     } else {
         size_t bytes;
         rtm_status why;
@@ -104,11 +102,11 @@ static rtm_status dir_grow(rtm_interner *in, rtm_dir **dp)
             return RTM_ENOMEM;
         nd = _rtm_intern_pages(in, bytes, &why);
         if (nd == NULL) return why;
-        nd->leaf = (_Atomic(rtm_leaf *) *)(void *)(nd + 1);
         nd->from_pages = 1;
         nd->bytes = bytes;
     }
     nd->depth = depth;
+    nd->shift = 32 - depth;
     nd->prev = d;
     for (size_t i = 0; i < n / 2; i++) {
         rtm_leaf *l = atomic_load_explicit(&d->leaf[i], memory_order_relaxed);
@@ -120,17 +118,19 @@ static rtm_status dir_grow(rtm_interner *in, rtm_dir **dp)
     return RTM_OK;
 }
 
-rtm_status _rtm_table_init(rtm_interner *in)
+/* space: room for the small directories, zeroed. */
+unsigned char *_rtm_table_init(rtm_interner *in, unsigned char *space)
 {
-    rtm_dir *d = &in->dir_small[0];
-    d->leaf = &in->dir_small_leaf[0];
-    d->depth = 0;
-    d->from_pages = 0;
-    d->bytes = 0;
-    d->prev = NULL;
+    for (uint32_t depth = 0; depth <= RTM_DIR_SMALL_DEPTH; depth++) {
+        in->dir_small[depth] = (rtm_dir *)(void *)space;
+        in->dir_small[depth]->depth = depth;
+        in->dir_small[depth]->shift = 32 - depth;
+        space += sizeof(rtm_dir) + (sizeof(rtm_leaf *) << depth);
+    }
+    rtm_dir *d = in->dir_small[0];
     atomic_store_explicit(&d->leaf[0], &rtm_leaf_empty, memory_order_relaxed);
     atomic_store_explicit(&in->dir, d, memory_order_release);
-    return RTM_OK;
+    return space;
 }
 
 /* ---- growth ------------------------------------------------------------------ */
@@ -182,7 +182,7 @@ rtm_status _rtm_table_split(rtm_interner *in, rtm_leaf *leaf)
         const unsigned char *bytes = rtm_rec_bytes(rtm_rec_at(in, e >> RTM_SLOT_TAG_BITS), &len);
         uint64_t h = rtm_hash(bytes, len, in->seed);
         unsigned side = (unsigned)(h >> (63 - depth)) & 1;
-        _rtm_leaf_place(half[side], h, e >> RTM_SLOT_TAG_BITS, memory_order_relaxed);
+        leaf_place(half[side], h, e >> RTM_SLOT_TAG_BITS);
         count[side]++;
     }
     leaf_ready(half[0], depth + 1, prefix << 1, count[0]);

@@ -54,25 +54,46 @@
 static _Thread_local unsigned rtm_thread_ordinal RTM_TLS_FAST;
 static _Atomic unsigned rtm_thread_ordinals;
 
-static RTM_NOINLINE unsigned thread_ordinal_assign(void)
-{
-    unsigned o = atomic_fetch_add_explicit(&rtm_thread_ordinals, 1, memory_order_relaxed) + 1;
-    if (o == 0) o = 1;
-    rtm_thread_ordinal = o;
-    return o;
-}
-
-RTM_INLINE rtm_intern_shard *my_shard(rtm_interner *in)
+static unsigned thread_ordinal(void)
 {
     unsigned o = rtm_thread_ordinal;
-    if (RTM_UNLIKELY(o == 0)) o = thread_ordinal_assign();
-    return &in->shard[o & (RTM_INTERN_SHARDS - 1)];
+    if (RTM_UNLIKELY(o == 0)) {
+        o = atomic_fetch_add_explicit(&rtm_thread_ordinals, 1, memory_order_relaxed) + 1;
+        if (o == 0) o = 1;
+        rtm_thread_ordinal = o;
+    }
+    return o;
 }
 
 /* One writer per shard: a load and a store, not a locked add. */
 RTM_INLINE void count(_Atomic uint64_t *c, uint64_t n)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+static RTM_NOINLINE rtm_sym count_hit_cold(rtm_interner *in, size_t saved, rtm_sym sym)
+{
+    rtm_intern_shard *sh = &in->shard[thread_ordinal() & (RTM_INTERN_SHARDS - 1)];
+    count(&sh->hits, 1);
+    count(&sh->saved, saved);
+    return sym;
+}
+
+/* Counts a hit (saved: the bytes a copy would have cost) and returns sym.
+ * A thread's first count takes the call that gives it its ordinal. */
+RTM_INLINE rtm_sym count_hit(rtm_interner *in, size_t saved, rtm_sym sym)
+{
+    unsigned o = rtm_thread_ordinal;
+    if (RTM_UNLIKELY(o == 0)) return count_hit_cold(in, saved, sym);
+    rtm_intern_shard *sh = &in->shard[o & (RTM_INTERN_SHARDS - 1)];
+    count(&sh->hits, 1);
+    count(&sh->saved, saved);
+    return sym;
+}
+
+static void count_miss(rtm_interner *in)
+{
+    count(&in->shard[thread_ordinal() & (RTM_INTERN_SHARDS - 1)].misses, 1);
 }
 
 /* ---- memory and errors ---------------------------------------------------------- */
@@ -108,6 +129,29 @@ static RTM_COLD rtm_sym fail_cold(rtm_interner *in, rtm_status s, const char *wh
 
 /* ---- insert: the slow path ------------------------------------------------------ */
 
+/* Under the leaf's lock, where nothing moves and the leaf is never full: the
+ * id, or 0 and the empty slot that ends the probe, where it would go. */
+static rtm_sym probe_locked(const rtm_interner *in, rtm_leaf *leaf, uint64_t h,
+                            const unsigned char *s, size_t len, uint32_t *empty)
+{
+    uint32_t i = rtm_slot_home(h);
+    uint64_t tag = h & RTM_SLOT_TAG_MASK;
+    for (;;) {
+        uint64_t e = atomic_load_explicit(&leaf->slot[i], memory_order_relaxed);
+        if (e == 0) {
+            *empty = i;
+            return 0;
+        }
+        if ((e & RTM_SLOT_TAG_MASK) == tag) {
+            size_t rlen;
+            const unsigned char *rec = rtm_rec_at(in, e >> RTM_SLOT_TAG_BITS);
+            const unsigned char *bytes = rtm_rec_bytes(rec, &rlen);
+            if (rlen == len && rtm_bytes_eq(bytes, s, len)) return rtm_load32(rec);
+        }
+        if (++i == RTM_LEAF_SLOTS) i = 0;
+    }
+}
+
 /* Finds or inserts (s, len) under its leaf's lock. *inserted says which;
  * 0 with *st on failure, nothing changed. */
 static rtm_sym insert(rtm_interner *in, uint64_t h, const char *s, size_t len, rtm_intern_kind kind,
@@ -126,7 +170,8 @@ static rtm_sym insert(rtm_interner *in, uint64_t h, const char *s, size_t len, r
             pthread_mutex_unlock(&leaf->u.h.lock);
             continue;
         }
-        rtm_sym sym = rtm_leaf_probe(in, leaf, h, u, len);
+        uint32_t empty = 0;
+        rtm_sym sym = probe_locked(in, leaf, h, u, len, &empty);
         if (sym != 0) { /* another thread put it in first */
             pthread_mutex_unlock(&leaf->u.h.lock);
             *st = RTM_OK;
@@ -143,7 +188,8 @@ static rtm_sym insert(rtm_interner *in, uint64_t h, const char *s, size_t len, r
         *st = _rtm_store_reserve(in, len, kind, fixed, &sym, &soff, &rec);
         if (*st == RTM_OK) {
             _rtm_store_publish(in, sym, soff, rec, s, len);
-            _rtm_leaf_place(leaf, h, soff, memory_order_release);
+            atomic_store_explicit(&leaf->slot[empty], (soff << RTM_SLOT_TAG_BITS) | (h & RTM_SLOT_TAG_MASK),
+                                  memory_order_release);
             leaf->u.h.count++;
             *inserted = true;
         }
@@ -159,61 +205,68 @@ rtm_sym _rtm_intern_insert(rtm_interner *in, uint64_t h, const char *s, size_t l
     return insert(in, h, s, len, kind, fixed, st, &inserted);
 }
 
-/* ---- the entry points ------------------------------------------------------------ */
+/* ---- the entry points ------------------------------------------------------------
+ * The hit path is short and calls nothing: a miss or bad input leaves by a
+ * tail call, so the fast path needs no stack frame. */
 
 RTM_INLINE bool bad_bytes(const char *s, size_t len)
 {
-    return s == NULL ? len != 0 : len > RTM_INTERN_MAX_LEN;
+    return len > RTM_INTERN_MAX_LEN || (s == NULL && len != 0);
 }
 
-static RTM_NOINLINE rtm_sym intern_miss(rtm_interner *in, uint64_t h, const char *s, size_t len,
-                                        rtm_status *st, const char *where)
+/* What the fast paths leave for: a NULL interner or pointer, or a length
+ * over the maximum. s NULL with len 0 is the empty string. */
+static RTM_COLD rtm_sym intern_odd(rtm_interner *in, const char *s, size_t len)
+{
+    if (in == NULL) return 0;
+    if (bad_bytes(s, len)) return _rtm_interner_fail(in, RTM_EINVAL, "rtm_intern");
+    return rtm_intern(in, "", 0);
+}
+
+/* After a lock-free miss: find or insert under the leaf's lock, and count. */
+static rtm_sym intern_slow(rtm_interner *in, uint64_t h, const char *s, size_t len, rtm_status *st,
+                           const char *where)
 {
     bool inserted;
     rtm_sym sym = insert(in, h, s, len, RTM_INTERN_PLAIN, 0, st, &inserted);
+    if (sym != 0 && !inserted) return count_hit(in, len + 1, sym); /* another thread was first */
+    count_miss(in);
     if (sym == 0) return fail_cold(in, *st, where);
-    if (!inserted) {
-        rtm_intern_shard *sh = my_shard(in);
-        count(&sh->hits, 1);
-        count(&sh->saved, len + 1);
-    }
     return sym;
 }
 
-RTM_INLINE rtm_sym intern(rtm_interner *in, const char *s, size_t len, rtm_status *st,
-                          const char *where)
+static RTM_NOINLINE rtm_sym intern_miss(rtm_interner *in, uint64_t h, const char *s, size_t len)
 {
-    uint64_t h = rtm_hash(s, len, in->seed);
-    rtm_sym sym = rtm_leaf_probe(in, rtm_leaf_for(in, h), h, (const unsigned char *)s, len);
-    rtm_intern_shard *sh = my_shard(in);
-    count(&sh->lookups, 1);
-    if (RTM_LIKELY(sym != 0)) {
-        count(&sh->hits, 1);
-        count(&sh->saved, len + 1);
-        *st = RTM_OK;
-        return sym;
-    }
-    return intern_miss(in, h, s, len, st, where);
+    rtm_status st;
+    return intern_slow(in, h, s, len, &st, "rtm_intern");
 }
 
 rtm_sym rtm_intern(rtm_interner *in, const char *s, size_t len)
 {
-    rtm_status st;
-    if (RTM_UNLIKELY(in == NULL)) return 0;
-    if (RTM_UNLIKELY(bad_bytes(s, len))) return fail_cold(in, RTM_EINVAL, "rtm_intern");
-    return intern(in, s, len, &st, "rtm_intern");
+    if (RTM_UNLIKELY(in == NULL || s == NULL || len > RTM_INTERN_MAX_LEN))
+        return intern_odd(in, s, len);
+    uint64_t h = rtm_hash(s, len, in->seed);
+    rtm_sym sym = rtm_leaf_probe(in, rtm_leaf_for(in, h), h, (const unsigned char *)s, len);
+    if (RTM_UNLIKELY(sym == 0)) return intern_miss(in, h, s, len);
+    return count_hit(in, len + 1, sym);
 }
 
 rtm_status rtm_intern_ex(rtm_interner *in, const char *s, size_t len, rtm_sym *out)
 {
-    rtm_status st = RTM_EINVAL;
     if (out != NULL) *out = 0;
     if (in == NULL) return RTM_EINVAL;
     if (out == NULL || bad_bytes(s, len)) {
         fail_cold(in, RTM_EINVAL, "rtm_intern_ex");
         return RTM_EINVAL;
     }
-    *out = intern(in, s, len, &st, "rtm_intern_ex");
+    uint64_t h = rtm_hash(s, len, in->seed);
+    rtm_sym sym = rtm_leaf_probe(in, rtm_leaf_for(in, h), h, (const unsigned char *)s, len);
+    if (RTM_LIKELY(sym != 0)) {
+        *out = count_hit(in, len + 1, sym);
+        return RTM_OK;
+    }
+    rtm_status st = RTM_OK;
+    *out = intern_slow(in, h, s, len, &st, "rtm_intern_ex");
     return st;
 }
 
@@ -226,30 +279,31 @@ static RTM_NOINLINE rtm_sym find_miss(rtm_interner *in, uint64_t h, const char *
         uint32_t g = atomic_load_explicit(&leaf->u.h.gen, memory_order_acquire);
         if (g & 1) continue; /* being refilled: the directory will move on */
         rtm_sym sym = rtm_leaf_probe(in, leaf, h, (const unsigned char *)s, len);
-        if (sym != 0) {
-            count(&my_shard(in)->hits, 1);
-            return sym;
-        }
+        if (sym != 0) return count_hit(in, 0, sym);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&leaf->u.h.gen, memory_order_relaxed) == g &&
-            rtm_leaf_for(in, h) == leaf)
+            rtm_leaf_for(in, h) == leaf) {
+            count_miss(in);
             return 0;
+        }
     }
+}
+
+static RTM_COLD rtm_sym find_odd(rtm_interner *in, const char *s, size_t len)
+{
+    if (in == NULL) return 0;
+    if (bad_bytes(s, len)) return _rtm_interner_fail(in, RTM_EINVAL, "rtm_intern_find");
+    return rtm_intern_find(in, "", 0);
 }
 
 rtm_sym rtm_intern_find(rtm_interner *in, const char *s, size_t len)
 {
-    if (RTM_UNLIKELY(in == NULL)) return 0;
-    if (RTM_UNLIKELY(bad_bytes(s, len))) return fail_cold(in, RTM_EINVAL, "rtm_intern_find");
+    if (RTM_UNLIKELY(in == NULL || s == NULL || len > RTM_INTERN_MAX_LEN))
+        return find_odd(in, s, len);
     uint64_t h = rtm_hash(s, len, in->seed);
     rtm_sym sym = rtm_leaf_probe(in, rtm_leaf_for(in, h), h, (const unsigned char *)s, len);
-    rtm_intern_shard *sh = my_shard(in);
-    count(&sh->lookups, 1);
-    if (RTM_LIKELY(sym != 0)) {
-        count(&sh->hits, 1);
-        return sym;
-    }
-    return find_miss(in, h, s, len);
+    if (RTM_UNLIKELY(sym == 0)) return find_miss(in, h, s, len);
+    return count_hit(in, 0, sym);
 }
 
 const char *rtm_sym_str(rtm_interner *in, rtm_sym sym, size_t *len)
@@ -299,8 +353,9 @@ static void add_stats(const rtm_interner *cin, rtm_stats *out)
     out->intern_string_bytes += bytes;
     out->intern_table_bytes += held > bytes ? held - bytes : 0;
     for (unsigned i = 0; i < RTM_INTERN_SHARDS; i++) {
-        out->intern_lookups += atomic_load_explicit(&in->shard[i].lookups, memory_order_relaxed);
-        out->intern_hits += atomic_load_explicit(&in->shard[i].hits, memory_order_relaxed);
+        uint64_t hits = atomic_load_explicit(&in->shard[i].hits, memory_order_relaxed);
+        out->intern_lookups += hits + atomic_load_explicit(&in->shard[i].misses, memory_order_relaxed);
+        out->intern_hits += hits;
         out->intern_bytes_saved += atomic_load_explicit(&in->shard[i].saved, memory_order_relaxed);
     }
     out->bytes_in_use += bytes;
@@ -319,6 +374,9 @@ void rtm_interner_stats_sized(const rtm_interner *in, rtm_stats *out, size_t out
 
 /* ---- life ----------------------------------------------------------------------- */
 
+/* The interner's page: the struct, then its small tables. */
+#define RTM_INTERNER_BYTES (sizeof(rtm_interner) + RTM_INTERN_SMALL_BYTES)
+
 #define OWNER(o) ((rtm_interner *)(void *)((char *)(o) - offsetof(rtm_interner, owned)))
 
 static void interner_free(rtm_interner *in)
@@ -327,7 +385,7 @@ static void interner_free(rtm_interner *in)
     _rtm_store_destroy(in);
     pthread_mutex_destroy(&in->dir_lock);
     pthread_mutex_destroy(&in->alloc_lock);
-    _rtm_intern_unpages(in, in, sizeof *in);
+    _rtm_intern_unpages(in, in, RTM_INTERNER_BYTES);
 }
 
 static void owned_destroy(rtm_owned *o)
@@ -344,7 +402,7 @@ static void owned_destroy(rtm_owned *o)
 static rtm_status owned_check(rtm_owned *o)
 {
     rtm_interner *in = OWNER(o);
-    uint64_t slots = 0, held = _rtm_pages_round(sizeof *in);
+    uint64_t slots = 0, held = _rtm_pages_round(RTM_INTERNER_BYTES);
     rtm_status s = _rtm_store_check(in, &held);
     if (s == RTM_OK) s = _rtm_table_check(in, &slots, &held);
     if (s != RTM_OK) return s;
@@ -369,7 +427,7 @@ static const rtm_owned_ops interner_ops = {
 rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
 {
     rtm_status why;
-    size_t bytes = _rtm_pages_round(sizeof(rtm_interner));
+    size_t bytes = _rtm_pages_round(RTM_INTERNER_BYTES);
     rtm_interner *in = _rtm_pages_alloc(ctx, bytes, RTM_OS_PAGE, 0, &why);
     *out = NULL;
     if (in == NULL) return why;
@@ -392,8 +450,7 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
     in->sets = (uint8_t)sets;
     atomic_store(&in->next_id, RTM_KW_COUNT + 1);
     atomic_store(&in->kw_last, RTM_KW_COUNT);
-    _rtm_store_init(in);
-    _rtm_table_init(in);
+    _rtm_store_init(in, _rtm_table_init(in, (unsigned char *)(in + 1)));
     rtm_status st = _rtm_kw_seed(in, sets);
     if (st != RTM_OK) {
         interner_free(in);
