@@ -525,6 +525,38 @@ START_TEST(id_space_used_up)
 }
 END_TEST
 
+/* The string offsets, lowered the same way: when no chunk can be added, new
+ * strings fail with RTM_ELIMIT (never a wrapped offset), short ones keep
+ * filling the current chunk, and everything held stays whole. */
+START_TEST(string_space_used_up)
+{
+    rtm_ctx *ctx = ctx_with(NULL, NULL, 0);
+    rtm_interner *in = rtm_ctx_interner(ctx);
+    rtm_sym small = rtm_intern(in, "small", 5); /* the first chunk */
+    ck_assert_int_eq(_rtm_interner_set_max_chunks(in, 0), RTM_EINVAL);
+    ck_assert_int_eq(_rtm_interner_set_max_chunks(in, 4), RTM_OK); /* index 0 unused: 2 more */
+    static char big[40000];
+    rtm_sym ids[2];
+    for (int i = 0; i < 2; i++) {
+        memset(big, 'a' + i, sizeof big); /* each in a chunk of its own */
+        ids[i] = rtm_intern(in, big, sizeof big);
+        ck_assert_uint_ne(ids[i], 0);
+    }
+    memset(big, 'z', sizeof big);
+    ck_assert_uint_eq(rtm_intern(in, big, sizeof big), 0);
+    ck_assert_int_eq(rtm_interner_error(in), RTM_ELIMIT);
+    ck_assert_uint_eq(rtm_intern_find(in, big, sizeof big), 0);
+    rtm_sym tiny = rtm_intern(in, "tiny", 4); /* fits in the current chunk */
+    ck_assert_uint_eq(tiny, ids[1] + 1);
+    memset(big, 'a', sizeof big);
+    ck_assert_uint_eq(rtm_intern(in, big, sizeof big), ids[0]);
+    assert_sym_is(in, ids[0], big, sizeof big);
+    assert_sym_is(in, small, "small", 5);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    rtm_ctx_destroy(ctx);
+}
+END_TEST
+
 /* ---- memory: fault injection and the limit ---------------------------------------------- */
 
 enum { FAULT_WORDS = 3000 };
@@ -756,6 +788,7 @@ static Suite *intern_suite(void)
     TCase *mem = tcase_create("memory");
     tcase_set_timeout(mem, 300);
     tcase_add_test(mem, id_space_used_up);
+    tcase_add_test(mem, string_space_used_up);
     tcase_add_test(mem, fault_injection_every_k);
     tcase_add_test(mem, context_limit);
     tcase_add_test(mem, destroy_releases_everything);

@@ -4,7 +4,7 @@
  * interner.c; the short version:
  *
  *   hash(s) --top bits--> directory --> leaf (4 KiB, open addressing)
- *                                         slot = [ string offset | tag ]
+ *                                         slot = [ string offset | hash tag ]
  *                                                      |
  *   id --> id map (4 KiB segments) --> string offset --> record in a chunk:
  *                                                        [id][len][bytes][NUL]
@@ -35,18 +35,19 @@
 #define RTM_CHUNK_MAX 65536u           /* offsets are 16 bits */
 #define RTM_CHUNK_LARGE (RTM_CHUNK_MAX / 4u) /* a record above this gets a chunk of its own */
 
-#define RTM_IDSEG_SHIFT 9u             /* 512 ids per 4 KiB id-map segment */
+#define RTM_IDSEG_SHIFT 10u            /* 1024 ids per 4 KiB id-map segment */
 #define RTM_IDSEG_IDS (1u << RTM_IDSEG_SHIFT)
 
 #define RTM_PTRS_SMALL 32u             /* chunk and segment tables inside the interner */
 #define RTM_INTERN_SHARDS 32u          /* counter shards, one cache line each */
 
-/* A slot: the record's location (chunk index << 16 | offset, 40 bits) over a
- * 24-bit tag from the hash. 0 is empty: chunk index 0 is never used. */
-#define RTM_SLOT_TAG_BITS 24u
+/* A string offset: a record's chunk index << 16 | its offset in the chunk,
+ * 32 bits, so at most 65535 chunks (4 GiB of records). A slot: the string
+ * offset over 32 bits of the hash as a tag. 0 is empty: chunk 0 is unused. */
+#define RTM_SLOT_TAG_BITS 32u
 #define RTM_SLOT_TAG_MASK ((UINT64_C(1) << RTM_SLOT_TAG_BITS) - 1)
 #define RTM_SOFF_CHUNK_SHIFT 16u
-#define RTM_SOFF_MAX_CHUNKS (UINT64_C(1) << 24)
+#define RTM_SOFF_MAX_CHUNKS (UINT64_C(1) << 16)
 
 /* Records: [id: 4][len: 1, or 255 then 4][bytes][NUL], byte-packed. */
 #define RTM_REC_LONG 255u
@@ -123,6 +124,7 @@ struct rtm_interner {
     /* Inserts. Lock order: a leaf, then dir_lock, then alloc_lock. */
     _Alignas(RTM_CACHE_LINE) _Atomic uint32_t next_id; /* ids below it are handed out */
     uint32_t max_sym;                /* largest id it may hand out */
+    uint32_t max_chunks;             /* RTM_SOFF_MAX_CHUNKS; lower in tests */
     pthread_mutex_t dir_lock;        /* splits, directory */
     rtm_leaf *spare;                 /* split leaves, for reuse */
     pthread_mutex_t alloc_lock;      /* ids, string space, id map */
@@ -157,7 +159,7 @@ RTM_INLINE uint32_t rtm_load32(const unsigned char *p)
 /* ---- the hash --------------------------------------------------------------
  * 64 bits from a 64x64->128 multiply folded (the "mum" step of wyhash-like
  * hashes), two multiplies for up to 16 bytes. The top bits pick the leaf,
- * bits 0..31 the home slot, bits 0..23 the tag. */
+ * bits 0..31 are the tag and pick the home slot. */
 #define RTM_H0 UINT64_C(0x9E3779B97F4A7C15)
 #define RTM_H1 UINT64_C(0xBF58476D1CE4E5B9)
 #define RTM_H2 UINT64_C(0x94D049BB133111EB)
@@ -342,5 +344,9 @@ rtm_status _rtm_kw_seed(rtm_interner *in, unsigned sets);
 /* For tests: lowers the largest id the interner may hand out, so a test can
  * use up the id space cheaply. RTM_EINVAL if max is below an id handed out. */
 rtm_status _rtm_interner_set_max_sym(rtm_interner *in, uint32_t max);
+
+/* For tests: lowers the number of string chunks the interner may hold, so a
+ * test can run out of string offsets cheaply. RTM_EINVAL if below those held. */
+rtm_status _rtm_interner_set_max_chunks(rtm_interner *in, uint32_t max);
 
 #endif /* RTM_INTERN_H */

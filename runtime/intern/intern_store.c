@@ -5,9 +5,9 @@
  * record over 16 KiB gets a chunk of its own):
  *     [id: 4 bytes][len: 1 byte, or 255 then 4 bytes][bytes][NUL]
  * byte-aligned, so a short identifier costs 6 bytes besides its own. A
- * record is addressed by a 40-bit string offset, chunk index << 16 | offset,
+ * record is addressed by a 32-bit string offset, chunk index << 16 | offset,
  * which is what a table slot holds. The id map is an array of string offsets
- * indexed by id, in 4 KiB segments that never move.
+ * indexed by id, in 4 KiB segments that never move: 4 bytes per id.
  *
  * Ids, string space and id-map segments are taken under alloc_lock, in one
  * short critical section that either fails having consumed nothing, or
@@ -65,24 +65,24 @@ static rtm_status idmap_reserve(rtm_interner *in, rtm_sym id)
     if (st != RTM_OK) return st;
     rtm_ptrs *t = atomic_load_explicit(&in->idsegs, memory_order_relaxed);
     if (atomic_load_explicit(&t->ptr[s], memory_order_relaxed) != NULL) return RTM_OK;
-    void *seg = _rtm_intern_pages(in, RTM_IDSEG_IDS * sizeof(uint64_t), &st);
+    void *seg = _rtm_intern_pages(in, RTM_IDSEG_IDS * sizeof(uint32_t), &st);
     if (seg == NULL) return st;
     atomic_store_explicit(&t->ptr[s], seg, memory_order_release);
     return RTM_OK;
 }
 
-static _Atomic uint64_t *idmap_entry(const rtm_interner *in, rtm_sym id)
+static _Atomic uint32_t *idmap_entry(const rtm_interner *in, rtm_sym id)
 {
     rtm_ptrs *t = atomic_load_explicit(&((rtm_interner *)in)->idsegs, memory_order_acquire);
     size_t s = id >> RTM_IDSEG_SHIFT;
     if (s >= t->cap) return NULL;
-    _Atomic uint64_t *seg = atomic_load_explicit(&t->ptr[s], memory_order_acquire);
+    _Atomic uint32_t *seg = atomic_load_explicit(&t->ptr[s], memory_order_acquire);
     return seg ? &seg[id & (RTM_IDSEG_IDS - 1)] : NULL;
 }
 
 uint64_t _rtm_store_soff(const rtm_interner *in, rtm_sym id)
 {
-    _Atomic uint64_t *e = idmap_entry(in, id);
+    _Atomic uint32_t *e = idmap_entry(in, id);
     return e ? atomic_load_explicit(e, memory_order_acquire) : 0;
 }
 
@@ -92,7 +92,7 @@ uint64_t _rtm_store_soff(const rtm_interner *in, rtm_sym id)
  * first word. Under alloc_lock. */
 static unsigned char *chunk_new(rtm_interner *in, size_t size, uint32_t *index, rtm_status *why)
 {
-    if (in->nchunks >= RTM_SOFF_MAX_CHUNKS) {
+    if (in->nchunks >= in->max_chunks) {
         *why = RTM_ELIMIT;
         return NULL;
     }
@@ -149,7 +149,7 @@ static rtm_status space(rtm_interner *in, size_t need, uint64_t *soff, unsigned 
 /* ---- reserve and publish ----------------------------------------------------------- */
 
 /* Takes an id and the space for a record of len bytes, all or nothing.
- * RTM_ELIMIT when the id space is used up (or 16M chunks); RTM_EINVAL for a
+ * RTM_ELIMIT when the id space or the 65535 chunks are used up; RTM_EINVAL for a
  * keyword of the caller's own list once ordinary strings have ids; the page
  * source's refusal otherwise. */
 rtm_status _rtm_store_reserve(rtm_interner *in, size_t len, rtm_intern_kind kind, rtm_sym fixed,
@@ -204,7 +204,7 @@ void _rtm_store_publish(rtm_interner *in, rtm_sym id, uint64_t soff, unsigned ch
     }
     if (len) memcpy(bytes, s, len);
     bytes[len] = '\0';
-    atomic_store_explicit(idmap_entry(in, id), soff, memory_order_release);
+    atomic_store_explicit(idmap_entry(in, id), (uint32_t)soff, memory_order_release);
 }
 
 /* ---- check and destroy --------------------------------------------------------------- */
@@ -248,7 +248,7 @@ rtm_status _rtm_store_check(rtm_interner *in, uint64_t *held)
     rtm_ptrs *s = atomic_load_explicit(&in->idsegs, memory_order_acquire);
     for (size_t i = 0; i < s->cap; i++)
         if (atomic_load_explicit(&s->ptr[i], memory_order_relaxed) != NULL)
-            *held += RTM_IDSEG_IDS * sizeof(uint64_t);
+            *held += RTM_IDSEG_IDS * sizeof(uint32_t);
     for (rtm_ptrs *t = c; t != NULL; t = t->prev) *held += t->bytes;
     for (rtm_ptrs *t = s; t != NULL; t = t->prev) *held += t->bytes;
     return RTM_OK;
@@ -276,7 +276,7 @@ void _rtm_store_destroy(rtm_interner *in)
     }
     for (size_t i = 0; i < s->cap; i++) {
         void *seg = atomic_load_explicit(&s->ptr[i], memory_order_relaxed);
-        if (seg != NULL) _rtm_intern_unpages(in, seg, RTM_IDSEG_IDS * sizeof(uint64_t));
+        if (seg != NULL) _rtm_intern_unpages(in, seg, RTM_IDSEG_IDS * sizeof(uint32_t));
     }
     ptrs_free(in, c);
     ptrs_free(in, s);

@@ -11,7 +11,7 @@
  *
  *  - The table is an extendible hash (intern_table.c): a directory, indexed
  *    by the top bits of a 64-bit hash, of 4 KiB open-addressing leaves whose
- *    slots hold a 24-bit tag and the string's 40-bit location. A lookup is:
+ *    slots hold 32 bits of the hash and the string's 32-bit location. A lookup is:
  *    hash, two loads to reach the leaf, a probe that is usually one cache
  *    line, one record compared byte for byte. The record carries its id.
  *  - Inserts lock only the leaf they go to, so inserts of strings that land in
@@ -447,6 +447,7 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
      * time: its address (randomized by the OS) stirred. */
     in->seed = rtm_mum((uint64_t)(uintptr_t)in ^ RTM_H2, RTM_H0 ^ (uint64_t)(uintptr_t)&rtm_thread_ordinals);
     in->max_sym = RTM_SYM_MAX;
+    in->max_chunks = RTM_SOFF_MAX_CHUNKS;
     in->sets = (uint8_t)sets;
     atomic_store(&in->next_id, RTM_KW_COUNT + 1);
     atomic_store(&in->kw_last, RTM_KW_COUNT);
@@ -490,6 +491,18 @@ rtm_status _rtm_interner_set_max_sym(rtm_interner *in, uint32_t max)
         st = RTM_EINVAL;
     else
         in->max_sym = max;
+    pthread_mutex_unlock(&in->alloc_lock);
+    return st;
+}
+
+rtm_status _rtm_interner_set_max_chunks(rtm_interner *in, uint32_t max)
+{
+    rtm_status st = RTM_OK;
+    pthread_mutex_lock(&in->alloc_lock);
+    if (max > RTM_SOFF_MAX_CHUNKS || max < in->nchunks)
+        st = RTM_EINVAL;
+    else
+        in->max_chunks = max;
     pthread_mutex_unlock(&in->alloc_lock);
     return st;
 }
