@@ -373,6 +373,123 @@ RTM_API size_t rtm_batch_len(const rtm_batch *b);
 RTM_API void rtm_batch_destroy(rtm_batch *b);
 
 /* ------------------------------------------------------------------------
+ * Column kernels: vectorized, chosen once for the CPU
+ * ---------------------------------------------------------------------- */
+
+/* The kernels below work on any array of their element type (a batch
+ * column, an rtm_buf, a plain C array), at any alignment the type allows;
+ * they never read outside [x, x + n). They use no context: they return a
+ * status (RTM_EINVAL for a NULL pointer with n > 0, a NULL result pointer or
+ * an unknown operator, leaving the result untouched) and may be called from
+ * any thread.
+ *
+ * Each kernel has a scalar, an SSE2, an AVX2 and an AVX-512 version; the
+ * best one the CPU (and OS) supports is chosen on first use, or the one the
+ * environment variable RTM_SIMD names (scalar, sse2, avx2, avx512; a path the
+ * CPU lacks falls back to the best it has). All paths give bit-identical
+ * results, NaN and infinity included, so a program's output never depends on
+ * the machine it ran on. */
+typedef enum rtm_simd {
+    RTM_SIMD_SCALAR = 0,
+    RTM_SIMD_SSE2,
+    RTM_SIMD_AVX2,
+    RTM_SIMD_AVX512
+} rtm_simd;
+
+/* The path in use, the best the CPU supports, and a path's name ("scalar",
+ * "sse2", "avx2", "avx512"; "unknown" otherwise). Any thread. */
+RTM_API rtm_simd rtm_simd_active(void);
+RTM_API rtm_simd rtm_simd_best(void);
+RTM_API const char *rtm_simd_name(rtm_simd level);
+
+/* Switches every kernel to `level`, process-wide (tests and benchmarks
+ * compare paths with it). RTM_EINVAL, and no change, if the CPU lacks it or
+ * level is unknown. Safe while other threads run kernels: a call in flight
+ * finishes on the path it started with. */
+RTM_API rtm_status rtm_simd_select(rtm_simd level);
+
+/* Sums. Integer sums are exact: i32 and i64 columns are summed in 128 bits.
+ * If the exact sum does not fit in int64_t, *out gets it modulo 2^64 and the
+ * status is RTM_ELIMIT (an i32 column needs more than 2^32 values for that).
+ *
+ * Floating-point sums use compensated (Neumaier) summation in 16 lanes,
+ * value i going to lane i % 16, the lanes combined the same way on every
+ * path; f32 values are summed in double. For finite values and no overflow,
+ * with S the exact sum, u = 2^-53 and m = ceil(n / 16):
+ *     |*out - S| <= 2u|S| + m^2 u^2 (|x_0| + ... + |x_n-1|)
+ * that is, the correctly rounded sum to within about one unit in the last
+ * place unless the cancellation is enormous. A NaN anywhere, or +inf with
+ * -inf, gives NaN; otherwise an infinity gives that infinity, and a sum
+ * that overflows gives +inf or -inf. A NaN result is always the default
+ * quiet NaN (positive, no payload). n 0: 0. */
+RTM_API rtm_status rtm_col_sum_i32(const int32_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_sum_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_sum_f32(const float *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_sum_f64(const double *x, size_t n, double *out);
+
+/* Means: the sum above divided by n (integer columns: the exact sum divided
+ * in long double, then rounded to double). n 0: RTM_EINVAL. */
+RTM_API rtm_status rtm_col_mean_i32(const int32_t *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_i64(const int64_t *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_f32(const float *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_f64(const double *x, size_t n, double *out);
+
+/* Smallest and largest value. Floating point follows IEEE 754-2019
+ * minimum/maximum: a NaN anywhere gives NaN (the default quiet NaN), and
+ * -0.0 counts as less than +0.0. n 0: RTM_EINVAL (no value to give). */
+RTM_API rtm_status rtm_col_min_i32(const int32_t *x, size_t n, int32_t *out);
+RTM_API rtm_status rtm_col_min_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_min_f32(const float *x, size_t n, float *out);
+RTM_API rtm_status rtm_col_min_f64(const double *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_max_i32(const int32_t *x, size_t n, int32_t *out);
+RTM_API rtm_status rtm_col_max_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_max_f32(const float *x, size_t n, float *out);
+RTM_API rtm_status rtm_col_max_f64(const double *x, size_t n, double *out);
+
+/* A selection: a bitmap of n bits in RTM_SEL_WORDS(n) 64-bit words, bit i
+ * (bit i % 64 of word i / 64) for value i; the bits past n in the last word
+ * are 0. */
+#define RTM_SEL_WORDS(n) (((n) + 63) / 64)
+
+typedef enum rtm_cmp {
+    RTM_CMP_LT = 1, RTM_CMP_LE, RTM_CMP_EQ, RTM_CMP_NE, RTM_CMP_GE, RTM_CMP_GT
+} rtm_cmp;
+
+/* Sets bit i of `bits` to (x[i] op v), for i < n, writing RTM_SEL_WORDS(n)
+ * words. Floating point compares as C does: a NaN on either side makes
+ * every operator false except RTM_CMP_NE, which is true; -0.0 == +0.0. */
+RTM_API rtm_status rtm_col_cmp_i32(const int32_t *x, size_t n, rtm_cmp op, int32_t v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_i64(const int64_t *x, size_t n, rtm_cmp op, int64_t v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_f32(const float *x, size_t n, rtm_cmp op, float v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_f64(const double *x, size_t n, rtm_cmp op, double v,
+                                   uint64_t *bits);
+
+/* The number of bits set among the first n of a selection. */
+RTM_API size_t rtm_sel_count(const uint64_t *bits, size_t n);
+
+/* Writes the positions of the bits set among the first n, in increasing
+ * order, to idx (room for rtm_sel_count of them; n <= 2^32) and returns
+ * how many. NULL bits or idx with n > 0, or n > 2^32: 0. */
+RTM_API size_t rtm_sel_indices(const uint64_t *bits, size_t n, uint32_t *idx);
+
+/* Gather: out[k] = col[idx[k]] for k < n, for columns of 4-byte (i32, u32,
+ * f32, symbols) or 8-byte values (i64, f64, handles, pointers); col holds
+ * len values. An index >= len: RTM_EINVAL and nothing written. out must not
+ * overlap col or idx. */
+RTM_API rtm_status rtm_col_gather_32(const void *col, size_t len, const uint32_t *idx, size_t n,
+                                     void *out);
+RTM_API rtm_status rtm_col_gather_64(const void *col, size_t len, const uint32_t *idx, size_t n,
+                                     void *out);
+
+/* y[i] = a * x[i] + y[i] for i < n: the product rounded, then the sum (never
+ * a fused multiply-add, so every path agrees). x and y may be the same
+ * array, but must not otherwise overlap. */
+RTM_API rtm_status rtm_col_axpy_f64(double a, const double *x, double *y, size_t n);
+
+/* ------------------------------------------------------------------------
  * Metrics
  * ---------------------------------------------------------------------- */
 
