@@ -273,28 +273,43 @@ RTM_API void rtm_buf_destroy(rtm_buf *b);
  * Layouts: records declared at run time
  * ---------------------------------------------------------------------- */
 
-/* A record declared at run time as a list of fields, laid out (size,
- * alignment, offsets) exactly as a C compiler lays out the equivalent struct;
- * computed by libffi. Layouts are owned by their context and immutable. */
+/* A record declared at run time (from C, Lua or Rust) as a list of fields.
+ * Its size, alignment and field offsets are exactly those a C compiler gives
+ * the equivalent struct on this platform: they are computed by libffi (a
+ * struct ffi_type per layout), not by hand.
+ *
+ * Layouts are immutable and owned by their context: they live until it is
+ * destroyed (there is no rtm_layout_destroy, so a layout nested in another,
+ * or used by a pool or a batch, can never dangle). Each takes a few hundred
+ * bytes of context memory. Making one is owner-thread only; reading one
+ * (every function below but rtm_layout_new) is safe from any thread. */
 typedef enum rtm_kind {
     RTM_KIND_I8 = 1, RTM_KIND_I16, RTM_KIND_I32, RTM_KIND_I64,
     RTM_KIND_U8, RTM_KIND_U16, RTM_KIND_U32, RTM_KIND_U64,
     RTM_KIND_F32, RTM_KIND_F64,
     RTM_KIND_PTR,    /* void * */
     RTM_KIND_SYM,    /* rtm_sym (uint32_t) */
-    RTM_KIND_HANDLE, /* rtm_handle (uint64_t) */
-    RTM_KIND_BOOL,   /* _Bool */
+    RTM_KIND_HANDLE, /* rtm_handle (a struct of one uint64_t) */
+    RTM_KIND_BOOL,   /* _Bool (C++ bool) */
     RTM_KIND_STR,    /* rtm_str: a pointer and a length (a string slice) */
-    RTM_KIND_RECORD  /* a nested layout (rtm_field.layout) */
+    RTM_KIND_RECORD  /* a nested layout (rtm_field.layout), laid out as a
+                        nested struct */
 } rtm_kind;
+
+#define RTM_KIND_LAST RTM_KIND_RECORD
+
+/* The most fields a layout may have. */
+#define RTM_LAYOUT_MAX_FIELDS 65536
 
 typedef struct rtm_layout rtm_layout;
 
+/* One field, as rtm_layout_new reads it. */
 typedef struct rtm_field {
-    const char *name;         /* unique within the layout, not empty */
+    const char *name;         /* unique within the layout, not empty; copied */
     rtm_kind kind;
-    size_t count;             /* 0 or 1: one value; n > 1: a fixed array of n */
-    const rtm_layout *layout; /* for RTM_KIND_RECORD, else NULL */
+    size_t count;             /* 0 or 1: one value; n > 1: a fixed array of n
+                                 (T name[n]), of any kind, records included */
+    const rtm_layout *layout; /* for RTM_KIND_RECORD (same context), else NULL */
 } rtm_field;
 
 /* A string slice, the C layout of RTM_KIND_STR. */
@@ -303,11 +318,51 @@ typedef struct rtm_str {
     size_t len;
 } rtm_str;
 
+/* One field, as a layout describes it (rtm_layout_field). */
+typedef struct rtm_field_info {
+    const char *name;         /* the layout's copy, NUL-terminated */
+    rtm_kind kind;
+    size_t count;             /* 1 for a single value, n for an array of n */
+    size_t offset;            /* offsetof(struct, name) */
+    size_t size;              /* sizeof(name): all count elements */
+    size_t elem_size;         /* one element: size / count */
+    const rtm_layout *layout; /* the nested layout of a RTM_KIND_RECORD, else NULL */
+} rtm_field_info;
+
+/* Lays out n fields, in order, as a C struct. name names the record (copied;
+ * NULL or "" makes an anonymous one). Owner thread; O(n).
+ * Returns NULL and records (rtm_ctx_error) RTM_EINVAL for: fields NULL, n 0
+ * or over RTM_LAYOUT_MAX_FIELDS, a NULL, empty or duplicate field name, an
+ * unknown kind, a RTM_KIND_RECORD without a layout or with a layout of
+ * another context, a layout given with any other kind, or counts so large
+ * that the record would pass RTM_MAX_ALLOC bytes. RTM_ENOMEM / RTM_ELIMIT
+ * when the context cannot hold it. ctx NULL: NULL, nothing recorded. */
 RTM_API rtm_layout *rtm_layout_new(rtm_ctx *ctx, const char *name,
                                    const rtm_field *fields, size_t n);
+
+/* sizeof and _Alignof of the equivalent struct. NULL: 0. */
 RTM_API size_t rtm_layout_size(const rtm_layout *l);
 RTM_API size_t rtm_layout_align(const rtm_layout *l);
-RTM_API long rtm_layout_offset(const rtm_layout *l, const char *field); /* -1: none */
+
+/* The record's name ("" if anonymous). NULL: NULL. */
+RTM_API const char *rtm_layout_name(const rtm_layout *l);
+
+/* How many fields it has. NULL: 0. */
+RTM_API size_t rtm_layout_field_count(const rtm_layout *l);
+
+/* The index (0-based, declaration order) of the field called `field`, or -1
+ * when there is none (or l or field is NULL). A hash lookup: O(1) expected.
+ * rtm_layout_find_n takes a name of len bytes, not NUL-terminated (for
+ * bindings whose strings carry their length). */
+RTM_API long rtm_layout_find(const rtm_layout *l, const char *field);
+RTM_API long rtm_layout_find_n(const rtm_layout *l, const char *field, size_t len);
+
+/* offsetof the field called `field`, or -1 when there is none. O(1). */
+RTM_API long rtm_layout_offset(const rtm_layout *l, const char *field);
+
+/* Describes field i (0-based). RTM_EINVAL when l or out is NULL or i is out
+ * of range (*out then untouched; nothing is recorded: l is read-only). */
+RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_info *out);
 
 /* ------------------------------------------------------------------------
  * Typed pools and handles
