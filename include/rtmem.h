@@ -418,14 +418,128 @@ RTM_API int rtm_sym_is_keyword(rtm_interner *in, rtm_sym sym);
  * Batches: structure of arrays over a layout
  * ---------------------------------------------------------------------- */
 
+/* A batch holds rows of a layout as columns: one array per value of the
+ * row, so a kernel (below) runs over one field of every row at memory speed.
+ * Rows go in and out in the layout's C struct form, one at a time or in
+ * bulk (a transpose between the two forms).
+ *
+ * Columns. The layout is flattened into its leaf values, in row order, and
+ * each leaf is a column, numbered from 0:
+ *   - a field of a single value is one column, named as the field ("x");
+ *   - an array field T a[n] is n columns, "a[0]" .. "a[n-1]" (so a vec3
+ *     becomes three columns that each vectorize);
+ *   - a nested record is flattened: "pos.x", "pts[1].y".
+ * When every field is a single value of a non-record kind, column i is
+ * field i. A batch has at most RTM_BATCH_MAX_COLUMNS columns. Symbols
+ * (RTM_KIND_SYM) are columns of uint32_t ids; string slices (RTM_KIND_STR)
+ * are columns of rtm_str, whose bytes stay wherever the caller keeps them
+ * (an arena, typically): a batch copies the slice, never the string.
+ *
+ * Memory. Every column's base is aligned to RTM_SIMD_ALIGN (or the alignment
+ * given to rtm_batch_new_aligned), and its room is padded to a multiple of
+ * RTM_BATCH_PAD bytes, so a vector loop may read the whole last vector of a
+ * column (contents past the last row unspecified). The columns live in one
+ * range of the context's pages; growth doubles the capacity (remapping the
+ * range where the page source can) and moves the columns: a column pointer
+ * is valid until the next call that grows the batch (push, push_n, reserve,
+ * gather past the capacity) or destroys it.
+ *
+ * Padding. Only the values are stored: the padding bytes of a row (between
+ * fields, at its end, inside nested records) never reach a column, and rows
+ * read back have every padding byte zero.
+ *
+ * Errors: a NULL batch gives RTM_EINVAL (nothing recorded, as there is no
+ * context); anything else is recorded on the batch's context. A failing call
+ * changes nothing. Owner thread only; stats (batches_live, batch_rows,
+ * batch_bytes) may be read from any thread. */
 typedef struct rtm_batch rtm_batch;
 
+#define RTM_BATCH_MAX_COLUMNS 4096
+#define RTM_BATCH_PAD 64
+
+/* A batch over `row` (a layout of ctx), with room for a first few rows.
+ * NULL and RTM_EINVAL for a NULL or foreign layout (RTM_EFOREIGN if it is
+ * another context's) or one with more than RTM_BATCH_MAX_COLUMNS leaves;
+ * RTM_ENOMEM / RTM_ELIMIT when the pages cannot be had. ctx NULL: NULL. */
 RTM_API rtm_batch *rtm_batch_new(rtm_ctx *ctx, const rtm_layout *row);
-RTM_API rtm_status rtm_batch_push(rtm_batch *b, const void *row);
-RTM_API rtm_status rtm_batch_get(const rtm_batch *b, size_t i, void *row);
-RTM_API void *rtm_batch_column(rtm_batch *b, size_t field);
-RTM_API size_t rtm_batch_len(const rtm_batch *b);
+
+/* The same with columns aligned to `align`: a power of two from
+ * RTM_SIMD_ALIGN to 4096 (64 for AVX-512 loads that never split a cache
+ * line). Any other value: NULL, RTM_EINVAL. */
+RTM_API rtm_batch *rtm_batch_new_aligned(rtm_ctx *ctx, const rtm_layout *row, size_t align);
+
+/* Gives its pages back. Column pointers die with it. NULL is a no-op;
+ * destroying a batch twice is undefined, like free. rtm_ctx_destroy ends the
+ * batches the caller forgot. */
 RTM_API void rtm_batch_destroy(rtm_batch *b);
+
+/* Rows held, rows there is room for, and the layout. NULL: 0 / NULL. */
+RTM_API size_t rtm_batch_len(const rtm_batch *b);
+RTM_API size_t rtm_batch_cap(const rtm_batch *b);
+RTM_API const rtm_layout *rtm_batch_layout(const rtm_batch *b);
+
+/* Makes room for `rows` rows in all (not `rows` more). A capacity whose
+ * bytes would pass RTM_MAX_ALLOC: RTM_EINVAL; no memory: RTM_ENOMEM or
+ * RTM_ELIMIT. The batch is unchanged on failure. */
+RTM_API rtm_status rtm_batch_reserve(rtm_batch *b, size_t rows);
+
+/* Forgets every row, keeping the room. */
+RTM_API void rtm_batch_clear(rtm_batch *b);
+
+/* Appends one row given in the layout's C form (rtm_layout_size bytes at
+ * `row`, any alignment). row NULL: RTM_EINVAL. Amortized O(columns). */
+RTM_API rtm_status rtm_batch_push(rtm_batch *b, const void *row);
+
+/* Appends n rows stored one after the other (n * rtm_layout_size bytes):
+ * the bulk AoS -> SoA transpose, cache-blocked. n 0: RTM_OK. rows NULL with
+ * n > 0, or a length that would overflow: RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_push_n(rtm_batch *b, const void *rows, size_t n);
+
+/* Writes row i in the layout's C form, padding bytes zeroed. i >= len or
+ * row NULL: RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_get(const rtm_batch *b, size_t i, void *row);
+
+/* Writes rows first .. first + n - 1, one after the other: the bulk SoA ->
+ * AoS transpose, padding zeroed. first + n > len, or rows NULL with n > 0:
+ * RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_get_n(const rtm_batch *b, size_t first, size_t n, void *rows);
+
+/* Overwrites row i (i < len) with `row`. RTM_EINVAL otherwise. */
+RTM_API rtm_status rtm_batch_set(rtm_batch *b, size_t i, const void *row);
+
+/* Appends to dst the rows idx[0..n) of src, column by column with the
+ * gather kernels: a selection (rtm_sel_indices) becomes a filtered batch.
+ * src and dst must have the same layout (RTM_ETYPE) and context
+ * (RTM_EFOREIGN); an index >= rtm_batch_len(src): RTM_EINVAL. dst may be
+ * src. Nothing changes on failure. */
+RTM_API rtm_status rtm_batch_gather(rtm_batch *dst, const rtm_batch *src, const uint32_t *idx,
+                                    size_t n);
+
+/* Columns: how many, and column `col`'s description. */
+typedef struct rtm_column_info {
+    const char *name;  /* "x", "a[2]", "pos.y": the batch's copy */
+    rtm_kind kind;     /* the leaf's kind, never RTM_KIND_RECORD */
+    size_t width;      /* bytes per value */
+    size_t offset;     /* where the value sits in the C row */
+} rtm_column_info;
+
+RTM_API size_t rtm_batch_columns(const rtm_batch *b);
+
+/* RTM_EINVAL (recorded) for col out of range, or out NULL. */
+RTM_API rtm_status rtm_batch_column_info(const rtm_batch *b, size_t col, rtm_column_info *out);
+
+/* The column's values: rtm_batch_len(b) of them, of its kind's C type,
+ * aligned as the batch's columns are. col out of range: NULL, RTM_EINVAL. */
+RTM_API void *rtm_batch_column(rtm_batch *b, size_t col);
+
+/* The same, checking the kind: a column of another kind gives NULL and
+ * RTM_ETYPE. `const double *x = rtm_batch_column_as(b, 2, RTM_KIND_F64);` */
+RTM_API void *rtm_batch_column_as(rtm_batch *b, size_t col, rtm_kind kind);
+
+/* The column called `name` ("a[2]", "pos.y"), or its number; O(columns).
+ * No such column: NULL / -1, and RTM_EINVAL recorded. */
+RTM_API void *rtm_batch_column_by_name(rtm_batch *b, const char *name);
+RTM_API long rtm_batch_column_index(const rtm_batch *b, const char *name);
 
 /* ------------------------------------------------------------------------
  * Column kernels: vectorized, chosen once for the CPU
