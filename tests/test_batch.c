@@ -484,7 +484,8 @@ START_TEST(bad_input)
     /* making */
     ck_assert_ptr_null(rtm_batch_new(NULL, l));
     EXPECT_NULL(rtm_batch_new(ctx, NULL), RTM_EINVAL);
-    EXPECT_NULL(rtm_batch_new(ctx, (const rtm_layout *)(const void *)"not a layout, at all"), RTM_EINVAL);
+    static union { char bytes[4096]; max_align_t align; } not_a_layout; /* wrong magic */
+    EXPECT_NULL(rtm_batch_new(ctx, (const rtm_layout *)(const void *)&not_a_layout), RTM_EINVAL);
     EXPECT_NULL(rtm_batch_new(ctx, foreign), RTM_EFOREIGN);
     EXPECT_NULL(rtm_batch_new_aligned(ctx, l, 16), RTM_EINVAL);
     EXPECT_NULL(rtm_batch_new_aligned(ctx, l, 48), RTM_EINVAL);
