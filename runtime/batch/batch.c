@@ -131,6 +131,12 @@ static bool column_room(const rtm_batch *b, size_t k, size_t cap, size_t *out)
     return true;
 }
 
+/* The same for a capacity data_size has accepted: cannot overflow. */
+static size_t room_of(const rtm_batch *b, size_t k, size_t cap)
+{
+    return rtm_align_up(cap * b->cols[k].width, b->unit);
+}
+
 static bool data_size(const rtm_batch *b, size_t cap, size_t *out)
 {
     size_t total = 0, room;
@@ -145,11 +151,10 @@ static bool data_size(const rtm_batch *b, size_t cap, size_t *out)
 /* Points the columns at their places in data for cap rows. */
 static void place_columns(rtm_batch *b, char *data, size_t cap)
 {
-    size_t off = 0, room;
+    size_t off = 0;
     for (uint32_t k = 0; k < b->ncols; k++) {
         b->cols[k].base = data + off;
-        column_room(b, k, cap, &room);
-        off += room;
+        off += room_of(b, k, cap);
     }
 }
 
@@ -178,11 +183,10 @@ rtm_status _rtm_batch_grow(rtm_batch *b, size_t rows)
             /* The range grew (and maybe moved, pages and all); slide the
              * columns up to their new places, last first, so none is
              * overwritten before it has moved. */
-            size_t end, room;
+            size_t end;
             data_size(b, cap, &end); /* where the last column's room ends */
             for (uint32_t k = b->ncols; k-- > 0;) {
-                column_room(b, k, cap, &room);
-                end -= room;
+                end -= room_of(b, k, cap);
                 size_t from = (size_t)((uintptr_t)b->cols[k].base - old_base);
                 if (from != end && len) memmove(data + end, data + from, len * b->cols[k].width);
             }
@@ -194,11 +198,10 @@ rtm_status _rtm_batch_grow(rtm_batch *b, size_t rows)
         data = _rtm_pages_alloc(ctx, bytes, RTM_OS_PAGE, RTM_PAGES_MAY_COLLECT, &why);
         if (data == NULL) return why;
         if (old != NULL) {
-            size_t off = 0, room;
+            size_t off = 0;
             for (uint32_t k = 0; k < b->ncols; k++) {
                 if (len) memcpy(data + off, b->cols[k].base, len * b->cols[k].width);
-                column_room(b, k, cap, &room);
-                off += room;
+                off += room_of(b, k, cap);
             }
             _rtm_pages_free(ctx, old, old_bytes);
         }
@@ -225,7 +228,7 @@ static void batch_end(rtm_owned *o)
 static rtm_status batch_check(rtm_owned *o)
 {
     const rtm_batch *b = (const rtm_batch *)o;
-    size_t bytes, room, off = 0;
+    size_t bytes, off = 0;
     if (b->magic != RTM_BATCH_MAGIC || b->data == NULL || rtm_batch_rows(b) > b->cap)
         return RTM_EINVAL;
     if (!data_size(b, b->cap, &bytes) || bytes > rtm_counter_get(&b->data_bytes))
@@ -235,8 +238,7 @@ static rtm_status batch_check(rtm_owned *o)
         if (c->base != b->data + off || ((uintptr_t)c->base & (b->unit - 1)) != 0 ||
             c->row_off + c->width > b->row_size)
             return RTM_EINVAL;
-        column_room(b, k, b->cap, &room);
-        off += room;
+        off += room_of(b, k, b->cap);
     }
     return RTM_OK;
 }

@@ -16,6 +16,7 @@ RTM_NO_CONTRACT
 
 /* ---- floating-point sums ------------------------------------------------- */
 
+
 AVX512_INLINE void step(__m512d *s, __m512d *c, __m512d x)
 {
     __m512d t = _mm512_add_pd(*s, x);
