@@ -707,6 +707,41 @@ START_TEST(standalone_interner)
 }
 END_TEST
 
+/* A context without keyword sets makes its interner on first use: until
+ * then it holds nothing for it; a refused first use can be retried. */
+START_TEST(ctx_interner_made_on_first_use)
+{
+    rtm_test_pages tp;
+    rtm_test_pages_init(&tp, 0, false);
+    rtm_ctx *ctx = ctx_with(NULL, &tp.source, 0);
+    rtm_stats st;
+    rtm_ctx_stats(ctx, &st);
+    uint64_t before = st.page_bytes;
+    tp.fail_at = atomic_load(&tp.reserves) + 1; /* the interner's page */
+    ck_assert_ptr_null(rtm_ctx_interner(ctx));
+    ck_assert_int_eq(rtm_ctx_error(ctx), RTM_ENOMEM);
+    rtm_ctx_stats(ctx, &st);
+    ck_assert_uint_eq(st.page_bytes, before);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    rtm_interner *in = rtm_ctx_interner(ctx);
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_eq(rtm_ctx_interner(ctx), in);
+    rtm_ctx_stats(ctx, &st);
+    ck_assert_uint_eq(st.page_bytes, before + 4096); /* one page, until strings come */
+    ck_assert_uint_eq(rtm_intern(in, "x", 1), RTM_KW_COUNT + 1);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    rtm_ctx_destroy(ctx);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+    /* Asked for keywords: made with the context, whose first page request
+     * after its own is the interner's. */
+    rtm_test_pages_init(&tp, 0, false);
+    ctx = ctx_with((const char *const[]){"lua", NULL}, &tp.source, 0);
+    rtm_ctx_stats(ctx, &st);
+    ck_assert_uint_eq(st.intern_strings, 22);
+    rtm_ctx_destroy(ctx);
+}
+END_TEST
+
 START_TEST(stats_count_lookups)
 {
     rtm_ctx *ctx = ctx_with(NULL, NULL, 0);
@@ -776,6 +811,7 @@ static Suite *intern_suite(void)
     tcase_add_test(core, bad_input);
     tcase_add_test(core, standalone_interner);
     tcase_add_test(core, stats_count_lookups);
+    tcase_add_test(core, ctx_interner_made_on_first_use);
     suite_add_tcase(s, core);
     TCase *kw = tcase_create("keywords");
     tcase_add_test(kw, keyword_sets_each);

@@ -311,7 +311,8 @@ typedef struct rtm_kw_word {
 typedef enum rtm_intern_kind { RTM_INTERN_PLAIN, RTM_INTERN_KEYWORD, RTM_INTERN_FIXED } rtm_intern_kind;
 
 /* interner.c */
-rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out);
+rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_interner **out);
+void _rtm_interner_discard(rtm_interner *in);
 rtm_sym _rtm_intern_insert(rtm_interner *in, uint64_t h, const char *s, size_t len,
                            rtm_intern_kind kind, rtm_sym fixed, rtm_status *st);
 rtm_sym _rtm_interner_fail(rtm_interner *in, rtm_status s, const char *where);

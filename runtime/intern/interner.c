@@ -396,6 +396,12 @@ static void owned_destroy(rtm_owned *o)
     interner_free(in);
 }
 
+/* Ends one that was made but never handed out. */
+void _rtm_interner_discard(rtm_interner *in)
+{
+    owned_destroy(&in->owned);
+}
+
 /* Every invariant, when no thread is interning: see _rtm_table_check and
  * _rtm_store_check; the strings found from the table are the strings held,
  * and the pages counted are the pages held. */
@@ -423,8 +429,8 @@ static const rtm_owned_ops interner_ops = {
 };
 
 /* A fresh interner on ctx's pages, seeded with the keyword sets in the mask,
- * linked into ctx's owned list. */
-rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
+ * linked into ctx's owned list; standalone when it is to own ctx. */
+rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_interner **out)
 {
     rtm_status why;
     size_t bytes = _rtm_pages_round(RTM_INTERNER_BYTES);
@@ -449,6 +455,7 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
     in->max_sym = RTM_SYM_MAX;
     in->max_chunks = RTM_SOFF_MAX_CHUNKS;
     in->sets = (uint8_t)sets;
+    in->standalone = (uint8_t)(standalone != 0);
     atomic_store(&in->next_id, RTM_KW_COUNT + 1);
     atomic_store(&in->kw_last, RTM_KW_COUNT);
     _rtm_store_init(in, _rtm_table_init(in, (unsigned char *)(in + 1)));
@@ -465,12 +472,16 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
 rtm_interner *rtm_interner_new(const char *const *keywords)
 {
     unsigned sets;
+    rtm_interner *in;
     if (_rtm_kw_parse(keywords, &sets) != RTM_OK) return NULL;
-    rtm_config cfg = {0, keywords, NULL, 0};
-    rtm_ctx *ctx = rtm_ctx_new(&cfg);
+    rtm_ctx *ctx = rtm_ctx_new(NULL); /* its own, on the OS pages: the accounting */
     if (ctx == NULL) return NULL;
-    ctx->interner->standalone = 1;
-    return ctx->interner;
+    if (_rtm_interner_make(ctx, 1, sets, &in) != RTM_OK) {
+        rtm_ctx_destroy(ctx);
+        return NULL;
+    }
+    ctx->interner = in;
+    return in;
 }
 
 void rtm_interner_destroy(rtm_interner *in)
