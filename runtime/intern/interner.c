@@ -396,10 +396,12 @@ static void owned_destroy(rtm_owned *o)
     interner_free(in);
 }
 
-/* Ends one that was made but never handed out. */
+/* Ends one that was made but never handed out (another thread's was
+ * published first): ctx->interner is not its to touch. */
 void _rtm_interner_discard(rtm_interner *in)
 {
-    owned_destroy(&in->owned);
+    _rtm_owned_unlink(&in->owned);
+    interner_free(in);
 }
 
 /* Every invariant, when no thread is interning: see _rtm_table_check and
