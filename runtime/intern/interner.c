@@ -10,13 +10,15 @@
  * shared cache line; only a miss pays for coordination.
  *
  *  - The table is an extendible hash (intern_table.c): a directory, indexed
- *    by the top bits of a 64-bit hash, of 4 KiB open-addressing leaves whose
- *    slots hold 32 bits of the hash and the string's 32-bit location. A lookup is:
- *    hash, two loads to reach the leaf, a probe that is usually one cache
- *    line, one record compared byte for byte. The record carries its id.
+ *    by the low bits of a 64-bit hash, of 4 KiB open-addressing leaves whose
+ *    slots hold 32 bits of the hash and the string's 32-bit location. A
+ *    lookup is: hash, two loads to reach the leaf, a probe that is usually
+ *    one cache line, one record compared byte for byte. The record carries
+ *    its id.
  *  - Inserts lock only the leaf they go to, so inserts of strings that land in
  *    different leaves run in parallel; a full leaf splits while holding its
- *    own lock and the directory's (splits are rare: one per ~200 inserts).
+ *    own lock and the directory's (splits are rare: one per ~200 inserts, and
+ *    move slots by their tags without reading a string).
  *    Ids and string space come from one short critical section
  *    (intern_store.c) that does no copying. A string is inserted only by the
  *    holder of its leaf's lock after probing under it, so equal bytes never
