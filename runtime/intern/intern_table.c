@@ -32,13 +32,15 @@ static rtm_leaf rtm_leaf_empty;
 bool _rtm_leaf_is_empty(const rtm_leaf *leaf) { return leaf == &rtm_leaf_empty; }
 
 /* Puts a slot in its probe sequence in a leaf being filled, not yet published.
- * Its home comes from its tag, the hash's low 32 bits. */
+ * Its home comes from its tag, the hash's low 32 bits. A release store: a
+ * slow reader still in this leaf from its previous life may read the slot
+ * before the leaf is published, and must then see the record it names. */
 static void leaf_place(rtm_leaf *leaf, uint64_t e)
 {
     uint32_t i = rtm_slot_home(e);
     while (atomic_load_explicit(&leaf->slot[i], memory_order_relaxed) != 0)
         if (++i == RTM_LEAF_SLOTS) i = 0;
-    atomic_store_explicit(&leaf->slot[i], e, memory_order_relaxed);
+    atomic_store_explicit(&leaf->slot[i], e, memory_order_release);
 }
 
 /* ---- leaves ---------------------------------------------------------------- */
