@@ -14,7 +14,9 @@
  * When rtmem is built to tell ASan or Valgrind about its memory, the public
  * cursor is kept at {NULL, NULL}, so the inline fast path always falls
  * through to rtm_arena_alloc_slow, which bumps a private cursor and tells the
- * tools. The inline code in a caller never needs to know.
+ * tools. The inline code in a caller never needs to know. A lease (a copy of
+ * the cursor in the caller's registers) parks the cursor the same way while
+ * it is open, so every other path into the arena sees it is leased.
  */
 #include "arena.h"
 #include "track.h"
@@ -32,9 +34,9 @@
 
 struct rtm_arena {
     struct rtm_arena_cursor cur; /* first: the inline fast path bumps it */
-#if ARENA_TRACKED
-    struct rtm_arena_cursor real; /* the cursor, when cur is kept at NULL */
-#endif
+    struct rtm_arena_cursor real; /* the cursor while cur is kept at NULL:
+                                     always when tracked, else while leased */
+    bool leased;
     rtm_chunk *head;             /* the chunk being bumped */
     rtm_chunk *spare;            /* emptied ordinary chunks, kept for reuse */
     rtm_arena_cache *cache;
@@ -62,7 +64,7 @@ static inline struct rtm_arena_cursor *cursor(rtm_arena *a)
 #if ARENA_TRACKED
     return &a->real;
 #else
-    return &a->cur;
+    return a->leased ? &a->real : &a->cur;
 #endif
 }
 
@@ -89,13 +91,14 @@ static inline size_t arena_pos(const rtm_arena *a)
     return a->head->base + (size_t)(cursor_c(a)->ptr - a->head->data);
 }
 
-/* Bumps within the head chunk, or NULL when the request does not fit. */
-static inline char *bump(rtm_arena *a, size_t size, size_t align)
+/* Bumps n bytes (a multiple of the grain, not 0) within the head chunk, or
+ * NULL when they do not fit. */
+static inline char *bump(rtm_arena *a, size_t n, size_t align)
 {
     struct rtm_arena_cursor *c = cursor(a);
     uintptr_t p = rtm_align_ptr((uintptr_t)c->ptr, align);
-    if (size - 1 < (size_t)((uintptr_t)c->end - p)) {
-        c->ptr = (char *)(p + size);
+    if (n - 1 < (size_t)((uintptr_t)c->end - p)) {
+        c->ptr = (char *)(p + n);
         return (char *)p;
     }
     return NULL;
@@ -124,9 +127,9 @@ static void chunk_retire(rtm_arena *a, rtm_chunk *c)
     }
 }
 
-/* Puts a new chunk on the stack (the head becomes a closed chunk) and makes
- * the request in it. The chunk must fit it. */
-static char *push_chunk(rtm_arena *a, rtm_chunk *c, size_t size, size_t align)
+/* Puts a new chunk on the stack (the head becomes a closed chunk) and bumps
+ * n bytes in it. The chunk must fit them. */
+static char *push_chunk(rtm_arena *a, rtm_chunk *c, size_t n, size_t align)
 {
     rtm_chunk *head = a->head;
     char *ptr = cursor(a)->ptr;
@@ -146,22 +149,22 @@ static char *push_chunk(rtm_arena *a, rtm_chunk *c, size_t size, size_t align)
     c->top = NULL;
     a->head = c;
     cursor_set(a, c->data, rtm_chunk_end(c));
-    char *p = bump(a, size, align);
+    char *p = bump(a, n, align);
     rtm_assert(p != NULL);
     return p;
 }
 
-/* The request does not fit in the head: take a chunk that holds it from the
+/* n bytes do not fit in the head: take a chunk that holds them from the
  * spare list, the cache or the page source. */
-static RTM_COLD void *arena_grow(rtm_arena *a, size_t size, size_t align, const char *where)
+static RTM_COLD void *arena_grow(rtm_arena *a, size_t n, size_t align, const char *where)
 {
     /* A chunk is page aligned and its data starts after the header, so the
-     * request needs max(header, align) + size bytes of chunk. */
-    size_t need = (align > RTM_CHUNK_HDR ? align : RTM_CHUNK_HDR) + size;
+     * request needs max(header, align) + n bytes of chunk. */
+    size_t need = (align > RTM_CHUNK_HDR ? align : RTM_CHUNK_HDR) + n;
     rtm_chunk *c = a->spare;
     if (c != NULL && c->size >= need) {
         a->spare = c->prev;
-        return push_chunk(a, c, size, align);
+        return push_chunk(a, c, n, align);
     }
     rtm_status why = RTM_OK;
     c = _rtm_chunk_get(a->cache, need, a->next_size, &why);
@@ -172,22 +175,31 @@ static RTM_COLD void *arena_grow(rtm_arena *a, size_t size, size_t align, const 
         size_t next = (c->size > a->next_size ? c->size : a->next_size) * 2;
         a->next_size = next < RTM_ARENA_CHUNK_MAX ? next : RTM_ARENA_CHUNK_MAX;
     }
-    return push_chunk(a, c, size, align);
+    return push_chunk(a, c, n, align);
 }
 
 static void *arena_alloc(rtm_arena *a, size_t size, size_t align, const char *where)
 {
     if (size == 0 || size > RTM_MAX_ALLOC || !align_ok(align))
         return _rtm_fail_null(a->owned.ctx, RTM_EINVAL, where);
-    char *p = bump(a, size, align);
-    if (p == NULL) p = arena_grow(a, size, align, where);
-    if (p != NULL) rtm_track_undefined(p, size);
+    size_t n = rtm_align_up(size, RTM_ARENA_GRAIN);
+    char *p = bump(a, n, align);
+    if (p == NULL) p = arena_grow(a, n, align, where);
+    if (p != NULL) rtm_track_undefined(p, size); /* the rounding stays poisoned */
     return p;
+}
+
+/* An arena with an open lease refuses every other use. */
+static inline bool leased(rtm_arena *a, const char *where)
+{
+    if (RTM_LIKELY(!a->leased)) return false;
+    _rtm_fail(a->owned.ctx, RTM_EINVAL, where);
+    return true;
 }
 
 void *rtm_arena_alloc_slow(rtm_arena *a, size_t size, size_t align)
 {
-    if (a == NULL) return NULL;
+    if (a == NULL || leased(a, "rtm_arena_alloc")) return NULL;
     return arena_alloc(a, size, align, "rtm_arena_alloc");
 }
 
@@ -199,7 +211,7 @@ void *(rtm_arena_alloc)(rtm_arena *a, size_t size, size_t align)
 
 void *rtm_arena_alloc_n(rtm_arena *a, size_t count, size_t size, size_t align)
 {
-    if (a == NULL) return NULL;
+    if (a == NULL || leased(a, "rtm_arena_alloc_n")) return NULL;
     size_t total;
     if (rtm_mul_overflow(count, size, &total))
         return _rtm_fail_null(a->owned.ctx, RTM_EINVAL, "rtm_arena_alloc_n");
@@ -208,7 +220,7 @@ void *rtm_arena_alloc_n(rtm_arena *a, size_t count, size_t size, size_t align)
 
 void *rtm_arena_alloc_zero(rtm_arena *a, size_t size, size_t align)
 {
-    if (a == NULL) return NULL;
+    if (a == NULL || leased(a, "rtm_arena_alloc_zero")) return NULL;
     void *p = arena_alloc(a, size, align, "rtm_arena_alloc_zero");
     if (p != NULL) memset(p, 0, size);
     return p;
@@ -216,7 +228,7 @@ void *rtm_arena_alloc_zero(rtm_arena *a, size_t size, size_t align)
 
 char *rtm_arena_strdup(rtm_arena *a, const char *s, size_t len)
 {
-    if (a == NULL) return NULL;
+    if (a == NULL || leased(a, "rtm_arena_strdup")) return NULL;
     if ((s == NULL && len != 0) || len >= RTM_MAX_ALLOC)
         return _rtm_fail_null(a->owned.ctx, RTM_EINVAL, "rtm_arena_strdup");
     char *p = arena_alloc(a, len + 1, 1, "rtm_arena_strdup");
@@ -231,7 +243,7 @@ char *rtm_arena_strdup(rtm_arena *a, const char *s, size_t len)
 rtm_arena_mark rtm_arena_save(rtm_arena *a)
 {
     rtm_arena_mark m = {0, 0, 0};
-    if (a == NULL) return m;
+    if (a == NULL || leased(a, "rtm_arena_save")) return m;
     m.arena = a->id;
     m.serial = ++a->serial;
     m.pos = arena_pos(a);
@@ -275,6 +287,7 @@ static void forget(rtm_arena *a, char *from, char *to)
 rtm_status rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m)
 {
     if (a == NULL) return RTM_EINVAL;
+    if (leased(a, "rtm_arena_rewind")) return RTM_EINVAL;
     rtm_status s = mark_check(a, m);
     if (s != RTM_OK) return _rtm_fail(a->owned.ctx, s, "rtm_arena_rewind");
     char *ptr = cursor(a)->ptr;
@@ -298,7 +311,7 @@ rtm_status rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m)
 
 void rtm_arena_reset(rtm_arena *a)
 {
-    if (a == NULL) return;
+    if (a == NULL || leased(a, "rtm_arena_reset")) return;
     char *ptr = cursor(a)->ptr;
     rtm_chunk *first = first_chunk(a);
     /* Newest first onto the spare stack, so the oldest comes off first and
@@ -315,6 +328,50 @@ void rtm_arena_reset(rtm_arena *a)
     rtm_counter_set(&a->closed_used, 0);
     cursor_set(a, first->data, rtm_chunk_end(first));
     a->reset_serial = a->serial;
+}
+
+/* ---- leases ------------------------------------------------------------------ */
+
+static const struct rtm_arena_cursor no_cursor = {NULL, NULL};
+
+rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a)
+{
+    rtm_arena_lease l = {no_cursor, NULL};
+    if (a == NULL || leased(a, "rtm_arena_lease_begin")) return l;
+#if !ARENA_TRACKED
+    a->real = a->cur; /* parked: what stats and check read meanwhile */
+    a->cur = no_cursor;
+    l.cur = a->real;
+#endif
+    a->leased = true;
+    l.arena = a;
+    return l;
+}
+
+void *rtm_arena_lease_alloc_slow(rtm_arena_lease *l, size_t size, size_t align)
+{
+    if (l == NULL || l->arena == NULL) return NULL;
+    rtm_arena *a = l->arena;
+#if ARENA_TRACKED
+    return arena_alloc(a, size, align, "rtm_arena_lease_alloc");
+#else
+    a->real = l->cur;
+    void *p = arena_alloc(a, size, align, "rtm_arena_lease_alloc");
+    l->cur = a->real;
+    return p;
+#endif
+}
+
+void rtm_arena_lease_end(rtm_arena_lease *l)
+{
+    if (l == NULL || l->arena == NULL) return;
+    rtm_arena *a = l->arena;
+#if !ARENA_TRACKED
+    a->cur = l->cur;
+#endif
+    a->leased = false;
+    l->cur = no_cursor;
+    l->arena = NULL;
 }
 
 /* ---- new and destroy -------------------------------------------------------- */
@@ -403,12 +460,12 @@ static rtm_status arena_check(rtm_owned *o)
     rtm_chunk *first = first_chunk(a);
     uint64_t limit = rtm_counter_get(&a->chunks), chunks = 0, bytes = 0, used = 0;
     if (a->magic != ARENA_MAGIC || a->cache != o->ctx->arena_cache) return RTM_EINVAL;
-#if ARENA_TRACKED
-    if (a->cur.ptr != NULL || a->cur.end != NULL) return RTM_EINVAL;
-#endif
+    if ((ARENA_TRACKED || a->leased) && (a->cur.ptr != NULL || a->cur.end != NULL))
+        return RTM_EINVAL;
     /* The head holds the cursor, and end stays aligned for the fast path. */
     rtm_chunk *h = a->head;
     if (cur->ptr < h->data || cur->ptr > cur->end || cur->end != rtm_chunk_end(h) ||
+        ((uintptr_t)cur->ptr & (RTM_ARENA_GRAIN - 1)) != 0 ||
         ((uintptr_t)cur->end & (RTM_ARENA_MAX_ALIGN - 1)) != 0)
         return RTM_EINVAL;
     /* The stack: chunks end to end in position, the first at the bottom. */
