@@ -405,18 +405,46 @@ RTM_API void rtm_arena_destroy(rtm_arena *a);
  * value: never copy one and use both copies. Owner thread only. */
 typedef struct rtm_arena_lease {
     struct rtm_arena_cursor cur; /* private */
-    rtm_arena *arena;            /* private; NULL: a failed lease */
+    rtm_arena *arena;            /* private; NULL: a failed or ended lease */
+    uint64_t ticket;             /* private: which lease of the arena */
 } rtm_arena_lease;
+
+/* Private: the out-of-line halves of the inline functions below. They take
+ * and give the cursor by value, so that a lease's address never escapes and
+ * the compiler keeps it in registers. */
+RTM_API rtm_arena *rtm_arena_lease_open(rtm_arena *a, struct rtm_arena_cursor *cur,
+                                        uint64_t *ticket);
+RTM_API void rtm_arena_lease_close(rtm_arena *a, struct rtm_arena_cursor cur, uint64_t ticket);
+typedef struct rtm_arena_lease_step {
+    void *p;
+    struct rtm_arena_cursor cur;
+} rtm_arena_lease_step;
+RTM_API rtm_arena_lease_step rtm_arena_lease_alloc_slow(rtm_arena *a, struct rtm_arena_cursor cur,
+                                                        uint64_t ticket, size_t size,
+                                                        size_t align);
 
 /* Opens a lease on a. a NULL, or a already leased: a failed lease, on which
  * every allocation returns NULL (RTM_EINVAL recorded when a is not NULL). */
-RTM_API rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a);
+static inline rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a)
+{
+    rtm_arena_lease l;
+    struct rtm_arena_cursor c;
+    uint64_t t;
+    l.arena = rtm_arena_lease_open(a, &c, &t);
+    l.cur = c;
+    l.ticket = t;
+    return l;
+}
 
-/* Closes the lease: the arena takes its cursor back. A failed lease: no-op. */
-RTM_API void rtm_arena_lease_end(rtm_arena_lease *l);
-
-/* Private: the lease's out-of-line path. Same contract as rtm_arena_alloc. */
-RTM_API void *rtm_arena_lease_alloc_slow(rtm_arena_lease *l, size_t size, size_t align);
+/* Closes the lease: the arena takes its cursor back, and the lease is dead
+ * (its allocations return NULL). A failed or ended lease: no-op. */
+static inline void rtm_arena_lease_end(rtm_arena_lease *l)
+{
+    if (l == NULL || l->arena == NULL) return;
+    rtm_arena_lease_close(l->arena, l->cur, l->ticket);
+    l->cur.ptr = l->cur.end = NULL;
+    l->arena = NULL;
+}
 
 /* As rtm_arena_alloc, from the lease's arena. */
 static inline void *rtm_arena_lease_alloc(rtm_arena_lease *l, size_t size, size_t align)
@@ -430,7 +458,12 @@ static inline void *rtm_arena_lease_alloc(rtm_arena_lease *l, size_t size, size_
             return (void *)p;
         }
     }
-    return rtm_arena_lease_alloc_slow(l, size, align);
+    {
+        rtm_arena_lease_step s =
+            rtm_arena_lease_alloc_slow(l->arena, l->cur, l->ticket, size, align);
+        l->cur = s.cur;
+        return s.p;
+    }
 }
 
 #define RTM_LEASE_NEW(l, T) ((T *)rtm_arena_lease_alloc((l), sizeof(T), RTM_ALIGNOF(T)))

@@ -660,7 +660,25 @@ START_TEST(arena_lease_excludes)
     ck_assert_ptr_null(rtm_arena_lease_alloc(&none, 8, 8));
     rtm_arena_lease_end(&none);
     rtm_arena_lease_end(NULL);
-    ck_assert_ptr_null(rtm_arena_lease_alloc_slow(NULL, 8, 8));
+    struct rtm_arena_cursor nowhere = {NULL, NULL};
+    ck_assert_ptr_null(rtm_arena_lease_alloc_slow(NULL, nowhere, 0, 8, 8).p);
+    /* A copy of a lease used after the lease ended, even while a newer lease
+     * is open: refused when it reaches the arena, and dead after. */
+    rtm_arena_lease orig = rtm_arena_lease_begin(a);
+    rtm_arena_lease copy = orig;
+    rtm_arena_lease_end(&orig);
+    rtm_arena_lease newer = rtm_arena_lease_begin(a);
+    ck_assert_ptr_nonnull(newer.arena);
+    rtm_ctx_clear_error(ctx);
+    ck_assert_ptr_null(rtm_arena_lease_alloc(&copy, 100000, 8));
+    ck_assert_int_eq(rtm_ctx_error(ctx), RTM_EINVAL);
+    ck_assert_ptr_null(copy.cur.ptr);
+    rtm_ctx_clear_error(ctx);
+    rtm_arena_lease_end(&copy); /* ends nothing: the newer lease stays open */
+    ck_assert_int_eq(rtm_ctx_error(ctx), RTM_EINVAL);
+    ck_assert_ptr_null(rtm_arena_alloc(a, 8, 8));
+    ck_assert_ptr_nonnull(rtm_arena_lease_alloc(&newer, 8, 8));
+    rtm_arena_lease_end(&newer);
     /* An arena destroyed (here by its context) with a lease open. */
     rtm_arena_lease open = rtm_arena_lease_begin(a);
     ck_assert_ptr_nonnull(rtm_arena_lease_alloc(&open, 64, 8));

@@ -37,6 +37,7 @@ struct rtm_arena {
     struct rtm_arena_cursor real; /* the cursor while cur is kept at NULL:
                                      always when tracked, else while leased */
     bool leased;
+    uint64_t lease_ticket;       /* leases opened so far; the open one's */
     rtm_chunk *head;             /* the chunk being bumped */
     rtm_chunk *spare;            /* emptied ordinary chunks, kept for reuse */
     rtm_arena_cache *cache;
@@ -334,44 +335,55 @@ void rtm_arena_reset(rtm_arena *a)
 
 static const struct rtm_arena_cursor no_cursor = {NULL, NULL};
 
-rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a)
+rtm_arena *rtm_arena_lease_open(rtm_arena *a, struct rtm_arena_cursor *cur, uint64_t *ticket)
 {
-    rtm_arena_lease l = {no_cursor, NULL};
-    if (a == NULL || leased(a, "rtm_arena_lease_begin")) return l;
+    *cur = no_cursor;
+    *ticket = 0;
+    if (a == NULL || leased(a, "rtm_arena_lease_begin")) return NULL;
 #if !ARENA_TRACKED
     a->real = a->cur; /* parked: what stats and check read meanwhile */
     a->cur = no_cursor;
-    l.cur = a->real;
+    *cur = a->real;
 #endif
     a->leased = true;
-    l.arena = a;
-    return l;
+    *ticket = ++a->lease_ticket;
+    return a;
 }
 
-void *rtm_arena_lease_alloc_slow(rtm_arena_lease *l, size_t size, size_t align)
+/* The lease holding ticket is the arena's open one: else it is a copy of a
+ * lease that has ended. */
+static bool lease_current(rtm_arena *a, uint64_t ticket, const char *where)
 {
-    if (l == NULL || l->arena == NULL) return NULL;
-    rtm_arena *a = l->arena;
+    if (a->leased && ticket == a->lease_ticket) return true;
+    _rtm_fail(a->owned.ctx, RTM_EINVAL, where);
+    return false;
+}
+
+rtm_arena_lease_step rtm_arena_lease_alloc_slow(rtm_arena *a, struct rtm_arena_cursor cur,
+                                                uint64_t ticket, size_t size, size_t align)
+{
+    rtm_arena_lease_step s = {NULL, no_cursor};
+    if (a == NULL || !lease_current(a, ticket, "rtm_arena_lease_alloc")) return s;
 #if ARENA_TRACKED
-    return arena_alloc(a, size, align, "rtm_arena_lease_alloc");
+    (void)cur;
+    s.p = arena_alloc(a, size, align, "rtm_arena_lease_alloc");
 #else
-    a->real = l->cur;
-    void *p = arena_alloc(a, size, align, "rtm_arena_lease_alloc");
-    l->cur = a->real;
-    return p;
+    a->real = cur;
+    s.p = arena_alloc(a, size, align, "rtm_arena_lease_alloc");
+    s.cur = a->real;
 #endif
+    return s;
 }
 
-void rtm_arena_lease_end(rtm_arena_lease *l)
+void rtm_arena_lease_close(rtm_arena *a, struct rtm_arena_cursor cur, uint64_t ticket)
 {
-    if (l == NULL || l->arena == NULL) return;
-    rtm_arena *a = l->arena;
-#if !ARENA_TRACKED
-    a->cur = l->cur;
+    if (a == NULL || !lease_current(a, ticket, "rtm_arena_lease_end")) return;
+#if ARENA_TRACKED
+    (void)cur;
+#else
+    a->cur = cur;
 #endif
     a->leased = false;
-    l->cur = no_cursor;
-    l->arena = NULL;
 }
 
 /* ---- new and destroy -------------------------------------------------------- */
