@@ -282,6 +282,16 @@ START_TEST(handle_foreign_pools_and_contexts)
     ck_assert_int_eq(rtm_pool_release(a, hb), RTM_EFOREIGN);
     ck_assert_uint_eq(info(a).live, 1);
     ck_assert_uint_eq(info(b).live, 1);
+    /* the worst case: A's identity with the slot and generation of B's live
+     * object (what the handle-map crates cannot catch) */
+    uint64_t low = ((uint64_t)1 << RTM_HANDLE_POOL_SHIFT) - 1;
+    rtm_handle twin = {(hb.bits & low) | ((uint64_t)a->id << RTM_HANDLE_POOL_SHIFT)};
+    ck_assert_ptr_nonnull(rtm_pool_get(b, hb));
+    rtm_ctx_clear_error(ctx);
+    ck_assert_ptr_null(rtm_pool_get(b, twin));
+    ck_assert_int_eq(rtm_ctx_error(ctx), RTM_EFOREIGN);
+    ck_assert_int_eq(rtm_pool_release(b, twin), RTM_EFOREIGN);
+    ck_assert_uint_eq(info(b).live, 1);
 
     rtm_ctx *other = rtm_ctx_new(NULL);
     rtm_type t = {"theirs", 32, 8, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};

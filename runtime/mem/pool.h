@@ -214,6 +214,9 @@ rtm_status _rtm_pool_mt_release(rtm_pool *p, rtm_handle h);
 rtm_status _rtm_pool_mt_free(rtm_pool *p, rtm_slab *s, uint32_t i);
 rtm_status _rtm_pool_mt_check(rtm_pool *p, uint64_t live, uint64_t retired, uint64_t slots);
 void _rtm_pool_mt_counts(const rtm_pool *p, uint64_t *acquires, uint64_t *releases);
+/* The shared stack of batches (a batch: slots chained through `next`). */
+void _rtm_pool_stack_push(rtm_pool *p, uint32_t first);
+uint32_t _rtm_pool_stack_pop(rtm_pool *p);
 
 /* The identity registry (pool_id.c). take: an identity and the generation its
  * pool starts at; publish: make the pool findable by its handles; give: end

@@ -100,7 +100,7 @@ RTM_INLINE uint64_t head_next(uint64_t h, uint32_t top)
 }
 
 /* Pushes the batch headed by `first` (its slots chained through `next`). */
-static void stack_push(rtm_pool *p, uint32_t first)
+void _rtm_pool_stack_push(rtm_pool *p, uint32_t first)
 {
     rtm_slab *s = slab_of(p, first);
     _Atomic uint32_t *link = &s->batch[first & p->local_mask];
@@ -112,7 +112,7 @@ static void stack_push(rtm_pool *p, uint32_t first)
 }
 
 /* Pops a batch: its first slot, or RTM_SLOT_NONE. */
-static uint32_t stack_pop(rtm_pool *p)
+uint32_t _rtm_pool_stack_pop(rtm_pool *p)
 {
     uint64_t h = atomic_load_explicit(&p->head, memory_order_acquire);
     for (;;) {
@@ -136,7 +136,7 @@ RTM_COLD static rtm_status grow(rtm_pool *p, uint32_t *first)
 {
     rtm_status why = RTM_OK;
     pthread_mutex_lock(&p->grow_lock);
-    *first = stack_pop(p); /* another thread may have grown the pool meanwhile */
+    *first = _rtm_pool_stack_pop(p); /* another thread may have grown the pool meanwhile */
     if (*first == RTM_SLOT_NONE) {
         rtm_slab *s = _rtm_pool_slab_new(p, &why);
         if (s != NULL) {
@@ -146,7 +146,7 @@ RTM_COLD static rtm_status grow(rtm_pool *p, uint32_t *first)
                 uint32_t end = b + RTM_POOL_BATCH < n ? b + RTM_POOL_BATCH : n;
                 for (uint32_t i = b; i < end; i++)
                     s->slots[i].next = i + 1 < end ? _rtm_pool_global(p, s, i + 1) : RTM_SLOT_NONE;
-                if (b != 0) stack_push(p, _rtm_pool_global(p, s, b));
+                if (b != 0) _rtm_pool_stack_push(p, _rtm_pool_global(p, s, b));
             }
             *first = _rtm_pool_global(p, s, 0);
         }
@@ -169,7 +169,7 @@ static void sample_peak(rtm_pool *p)
 /* Fills an empty cache with one batch. */
 RTM_COLD static rtm_status refill(rtm_pool *p, rtm_pool_cache *c)
 {
-    uint32_t x = stack_pop(p);
+    uint32_t x = _rtm_pool_stack_pop(p);
     if (x == RTM_SLOT_NONE) {
         rtm_status s = grow(p, &x);
         if (s != RTM_OK) return s;
@@ -184,7 +184,7 @@ RTM_COLD static void flush(rtm_pool *p, rtm_pool_cache *c)
 {
     for (uint32_t j = 0; j < RTM_POOL_BATCH; j++)
         slot_of(p, c->slots[j])->next = j + 1 < RTM_POOL_BATCH ? c->slots[j + 1] : RTM_SLOT_NONE;
-    stack_push(p, c->slots[0]);
+    _rtm_pool_stack_push(p, c->slots[0]);
     c->count -= RTM_POOL_BATCH;
     memmove(c->slots, c->slots + RTM_POOL_BATCH, c->count * sizeof c->slots[0]);
 }
@@ -192,13 +192,13 @@ RTM_COLD static void flush(rtm_pool *p, rtm_pool_cache *c)
 /* A thread with no cache takes one slot from a batch and pushes the rest back. */
 RTM_COLD static rtm_status take_shared(rtm_pool *p, uint32_t *x)
 {
-    *x = stack_pop(p);
+    *x = _rtm_pool_stack_pop(p);
     if (*x == RTM_SLOT_NONE) {
         rtm_status s = grow(p, x);
         if (s != RTM_OK) return s;
     }
     uint32_t rest = slot_of(p, *x)->next;
-    if (rest != RTM_SLOT_NONE) stack_push(p, rest);
+    if (rest != RTM_SLOT_NONE) _rtm_pool_stack_push(p, rest);
     rtm_counter_add_shared(&p->shared_acquires, 1);
     return RTM_OK;
 }
@@ -264,7 +264,7 @@ RTM_INLINE void put(rtm_pool *p, uint32_t x, uint32_t released)
         c->slots[c->count++] = x;
     } else {
         slot_of(p, x)->next = RTM_SLOT_NONE;
-        stack_push(p, x);
+        _rtm_pool_stack_push(p, x);
     }
     if (RTM_LIKELY(c != NULL)) rtm_counter_add(&c->releases, 1);
     else rtm_counter_add_shared(&p->shared_releases, 1);
