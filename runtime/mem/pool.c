@@ -1,9 +1,10 @@
 /*
  * pool.c: typed object pools. Slabs of context pages, a free list per slab
  * kept outside the objects, handles checked by generation and pool identity,
- * the process-wide registry of pool identities, and the ordinary (owner
- * thread) fast paths. Concurrent pools share everything here but the
- * acquire and release paths, which live in pool_concurrent.c.
+ * the ordinary (owner thread) fast paths, and the pool's life: new, destroy,
+ * figures, check, visit, trim. Concurrent pools share everything here but
+ * their acquire and release paths (pool_concurrent.c); pool identities come
+ * from pool_id.c.
  */
 #include "pool.h"
 #include "layout.h"
