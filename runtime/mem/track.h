@@ -9,6 +9,9 @@
  *   rtm_track_free(p, size)       a block was given back: no access
  *   rtm_track_resize(p, old, new) a block grew or shrank in place
  *   rtm_track_noaccess(p, size)   memory we hold but nobody may touch
+ *   rtm_track_undefined(p, size)  memory handed out that is not a block of
+ *                                 its own (an arena bump, a buffer's new
+ *                                 tail): accessible, contents undefined
  *   rtm_track_internal(p, size)   memory rtmem itself reads and writes
  *                                 (free-list links, headers): accessible
  */
@@ -46,12 +49,14 @@
 #  define rtm_vg_resize(p, o, n) VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
 #  define rtm_vg_noaccess(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #  define rtm_vg_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#  define rtm_vg_undefined(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #else
 #  define rtm_vg_alloc(p, n, zero) ((void)(p), (void)(n), (void)(zero))
 #  define rtm_vg_free(p) ((void)(p))
 #  define rtm_vg_resize(p, o, n) ((void)(p), (void)(o), (void)(n))
 #  define rtm_vg_noaccess(p, n) ((void)(p), (void)(n))
 #  define rtm_vg_defined(p, n) ((void)(p), (void)(n))
+#  define rtm_vg_undefined(p, n) ((void)(p), (void)(n))
 #endif
 
 #define rtm_track_alloc(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_alloc((p), (n), 0); } while (0)
@@ -59,6 +64,7 @@
 #define rtm_track_free(p, n) do { rtm_vg_free(p); rtm_asan_poison((p), (n)); } while (0)
 #define rtm_track_resize(p, o, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_resize((p), (o), (n)); } while (0)
 #define rtm_track_noaccess(p, n) do { rtm_asan_poison((p), (n)); rtm_vg_noaccess((p), (n)); } while (0)
+#define rtm_track_undefined(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_undefined((p), (n)); } while (0)
 #define rtm_track_internal(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_defined((p), (n)); } while (0)
 
 #endif /* RTM_TRACK_H */
