@@ -703,7 +703,11 @@ typedef struct rtm_handle {
 
 /* The null handle, and taking a handle out of a variable (leaving null), for
  * moving it out of an RTM_SCOPED variable. */
-#define RTM_HANDLE_NULL ((rtm_handle){0})
+#ifdef __cplusplus
+#  define RTM_HANDLE_NULL (rtm_handle())
+#else
+#  define RTM_HANDLE_NULL ((rtm_handle){0})
+#endif
 static inline rtm_handle rtm_handle_take(rtm_handle *h)
 {
     rtm_handle out = *h;
