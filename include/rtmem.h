@@ -545,9 +545,10 @@ RTM_API void rtm_buf_destroy(rtm_buf *b);
  *
  * Layouts are immutable and owned by their context: they live until it is
  * destroyed (there is no rtm_layout_destroy, so a layout nested in another,
- * or used by a pool or a batch, can never dangle). Each takes a few hundred
- * bytes of context memory. Making one is owner-thread only; reading one
- * (every function below but rtm_layout_new) is safe from any thread. */
+ * or used by a pool or a batch, can never dangle). Each takes one block of
+ * context pages: 4 KiB up to a few dozen fields. Making one is owner-thread
+ * only; reading one (every function below but rtm_layout_new) is safe from
+ * any thread. */
 typedef enum rtm_kind {
     RTM_KIND_I8 = 1, RTM_KIND_I16, RTM_KIND_I32, RTM_KIND_I64,
     RTM_KIND_U8, RTM_KIND_U16, RTM_KIND_U32, RTM_KIND_U64,
