@@ -279,48 +279,72 @@ static const struct workload {
 
 static bool quick;
 
-/* Median ns per operation of workload k with contender f (ud: its state). */
-static double measure(const contender_fns *f, void *ud, int k)
+/* One contender's state for one workload: set up once, sampled many times
+ * (interleaved with the other contenders), torn down. */
+typedef struct session {
+    const contender_fns *f;
+    bench_fn fn;
+    size_t ops; /* operations per sample */
+    wl w;
+} session;
+
+static void session_open(session *s, const contender_fns *f, void *ud, int k)
 {
-    wl w = {ud, 0, 0, NULL, NULL, 0};
-    int runs = quick ? 3 : 11;
-    double ns;
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->w.ud = ud;
     switch (k) {
     case W_PAIRS:
-        w.steps = quick ? 200000 : 2000000;
-        return bench_run(f->pairs, &w, w.steps, runs);
+        s->fn = f->pairs;
+        s->ops = s->w.steps = quick ? 200000 : 1000000;
+        break;
     case W_BATCH:
-        w.steps = quick ? 50000 : 300000;
-        w.slots = malloc(1000 * sizeof *w.slots);
-        ns = bench_run(f->batch, &w, w.steps, runs);
-        free(w.slots);
-        return ns;
+        s->fn = f->batch;
+        s->ops = s->w.steps = quick ? 50000 : 200000;
+        s->w.slots = malloc(1000 * sizeof *s->w.slots);
+        break;
     case W_LUA:
-        w.slots = calloc(LUA_SLOTS, sizeof *w.slots);
-        ns = bench_run(f->lua, &w, lua_trace_len, quick ? 3 : runs);
-        free(w.slots);
-        return ns;
+        s->fn = f->lua;
+        s->ops = lua_trace_len;
+        s->w.slots = calloc(LUA_SLOTS, sizeof *s->w.slots);
+        break;
     case W_CHAIN:
-        w.steps = CHAIN_STEPS * (quick ? 20 : 200);
-        return bench_run(f->chain, &w, w.steps, runs);
-    default: {
-        w.live = workloads[k].live;
-        w.steps = w.live >= 1000000 ? 1000000 : 500000;
-        if (quick) w.steps /= 10;
-        if (w.live >= 1000000) runs = quick ? 3 : 5;
-        w.slots = malloc(w.live * sizeof *w.slots);
-        w.sizes = malloc(w.live * sizeof *w.sizes);
-        for (size_t i = 0; i < w.live; i++) {
-            w.sizes[i] = 8 + (uint32_t)(rnd() % 249);
-            w.slots[i] = f->ops->alloc(ud, w.sizes[i]);
+        s->fn = f->chain;
+        s->ops = s->w.steps = CHAIN_STEPS * (quick ? 20 : 100);
+        break;
+    default:
+        s->fn = f->mixed;
+        s->w.live = workloads[k].live;
+        s->ops = s->w.steps = (s->w.live >= 1000000 ? 1000000 : 300000) / (quick ? 10 : 1);
+        s->w.slots = malloc(s->w.live * sizeof *s->w.slots);
+        s->w.sizes = malloc(s->w.live * sizeof *s->w.sizes);
+        for (size_t i = 0; i < s->w.live; i++) {
+            s->w.sizes[i] = trace_size[(i * 7919) & (TRACE_LEN - 1)];
+            s->w.slots[i] = f->ops->alloc(ud, s->w.sizes[i]);
         }
-        ns = bench_run(f->mixed, &w, w.steps, runs);
-        for (size_t i = 0; i < w.live; i++) f->ops->free(ud, w.slots[i], w.sizes[i]);
-        free(w.slots);
-        free(w.sizes);
-        return ns;
+        break;
     }
-    }
+}
+
+static double session_sample(session *s)
+{
+    uint64_t t0 = bench_now_ns();
+    s->fn(&s->w);
+    return (double)(bench_now_ns() - t0) / (double)s->ops;
+}
+
+static void session_close(session *s)
+{
+    if (s->w.sizes != NULL)
+        for (size_t i = 0; i < s->w.live; i++) s->f->ops->free(s->w.ud, s->w.slots[i], s->w.sizes[i]);
+    free(s->w.slots);
+    free(s->w.sizes);
+}
+
+static int runs_for(int k)
+{
+    if (quick) return 3;
+    return workloads[k].live >= 1000000 ? 7 : 15;
 }
 
 /* ---- contenders ------------------------------------------------------------------- */
@@ -385,7 +409,8 @@ static void load_peers(void)
     }
 }
 
-/* The child: jemalloc is the process's malloc; measure workload k, print it. */
+/* The child: jemalloc is the process's malloc. It sets up workload k, then
+ * takes one sample per line read, printing each; EOF ends it. */
 static int child_main(int k)
 {
     SYM(RTLD_DEFAULT, je_mallocx_p, "mallocx");
@@ -393,33 +418,67 @@ static int child_main(int k)
     SYM(RTLD_DEFAULT, je_rallocx_p, "rallocx");
     if (je_mallocx_p == NULL || je_sdallocx_p == NULL || je_rallocx_p == NULL) return 3;
     make_traces();
-    printf("%.6f\n", measure(&je_fns, NULL, k));
+    session s;
+    session_open(&s, &je_fns, NULL, k);
+    char line[16];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        printf("%.6f\n", session_sample(&s));
+        fflush(stdout);
+    }
+    session_close(&s);
     return 0;
 }
 
-static double run_child(int k)
+typedef struct child {
+    pid_t pid;
+    FILE *to, *from;
+} child;
+
+static bool child_open(child *c, int k)
 {
-    char arg[16], cmd[64];
+    char arg[16], self[64];
     snprintf(arg, sizeof arg, "%d", k);
-    snprintf(cmd, sizeof cmd, "/proc/%d/exe", (int)getpid());
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
+    snprintf(self, sizeof self, "/proc/%d/exe", (int)getpid());
+    int in[2], out[2];
+    if (pipe(in) != 0) return false;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return false;
+    }
+    fflush(stdout);
+    c->pid = fork();
+    if (c->pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
         setenv("LD_PRELOAD", "libjemalloc.so.2", 1);
-        execl(cmd, "bench_heap", "--child", arg, quick ? "--quick" : NULL, (char *)NULL);
+        execl(self, "bench_heap", "--child", arg, quick ? "--quick" : NULL, (char *)NULL);
         _exit(127);
     }
-    close(fds[1]);
-    char buf[64] = {0};
-    ssize_t got = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
+    close(in[0]);
+    close(out[1]);
+    c->to = fdopen(in[1], "w");
+    c->from = fdopen(out[0], "r");
+    return c->pid > 0 && c->to != NULL && c->from != NULL;
+}
+
+static double child_sample(child *c)
+{
+    char line[64];
+    if (fputs("s\n", c->to) == EOF || fflush(c->to) != 0) return -1;
+    if (fgets(line, sizeof line, c->from) == NULL) return -1;
+    return atof(line);
+}
+
+static bool child_close(child *c)
+{
+    fclose(c->to);
+    fclose(c->from);
     int status = 0;
-    waitpid(pid, &status, 0);
-    if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-    return atof(buf);
+    waitpid(c->pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* ---- main ---------------------------------------------------------------------------- */
@@ -427,17 +486,17 @@ static double run_child(int k)
 int main(int argc, char **argv)
 {
     const char *only = NULL;
-    int child = -1;
+    int child_k = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = true;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else if (strcmp(argv[i], "--child") == 0 && i + 1 < argc) child = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--child") == 0 && i + 1 < argc) child_k = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_heap [--quick] [--only SUBSTRING]\n");
             return 2;
         }
     }
-    if (child >= 0) return child_main(child);
+    if (child_k >= 0) return child_main(child_k);
 
     bench_print_machine(stdout);
     load_peers();
@@ -450,18 +509,46 @@ int main(int argc, char **argv)
     rtm_ctx *ctx = rtm_ctx_new(NULL);
     if (ctx == NULL) return 1;
 
-    printf("\nmedian ns per operation over %s runs; x = ns / rtmem's ns (above 1: slower than rtmem)\n",
-           quick ? "3" : "11 (5 at 1,000,000 live)");
+    printf("\nmedian ns per operation; contenders sampled in turn (%s samples each);\n"
+           "x = ns / rtmem's ns (above 1: slower than rtmem)\n",
+           quick ? "3" : "15, 7 at 1,000,000 live");
     for (int k = 0; k < W_COUNT; k++) {
         if (only != NULL && strstr(workloads[k].name, only) == NULL) continue;
+        session sessions[C_COUNT];
+        child kids[C_COUNT];
+        double samples[C_COUNT][64];
+        int runs = runs_for(k);
         for (int c = 0; c < C_COUNT; c++) {
             contender *ct = &contenders[c];
             if (!ct->ok) continue;
-            ct->ns[k] = ct->in_child ? run_child(k) : measure(ct->fns, c == C_RTMEM ? ctx : NULL, k);
-            if (ct->ns[k] < 0) {
-                ct->ok = false;
-                snprintf(ct->note, sizeof ct->note, "the child process failed");
+            if (ct->in_child) {
+                if (!child_open(&kids[c], k)) ct->ok = false;
+            } else {
+                session_open(&sessions[c], ct->fns, c == C_RTMEM ? (void *)ctx : NULL, k);
             }
+        }
+        for (int r = -1; r < runs; r++) /* r = -1: a warm-up round */
+            for (int c = 0; c < C_COUNT; c++) {
+                contender *ct = &contenders[c];
+                if (!ct->ok) continue;
+                double ns = ct->in_child ? child_sample(&kids[c]) : session_sample(&sessions[c]);
+                if (ns < 0) {
+                    ct->ok = false;
+                    snprintf(ct->note, sizeof ct->note, "the child process failed");
+                    child_close(&kids[c]);
+                } else if (r >= 0) {
+                    samples[c][r] = ns;
+                }
+            }
+        for (int c = 0; c < C_COUNT; c++) {
+            contender *ct = &contenders[c];
+            if (!ct->ok) continue;
+            if (ct->in_child) {
+                if (!child_close(&kids[c])) ct->ok = false;
+            } else {
+                session_close(&sessions[c]);
+            }
+            ct->ns[k] = bench_median(samples[c], (size_t)runs);
         }
         double ref = contenders[C_RTMEM].ns[k];
         for (int c = 0; c < C_COUNT; c++)

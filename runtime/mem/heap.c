@@ -22,10 +22,11 @@
 #define T256(g) T64(g), T64((g) + 64), T64((g) + 128), T64((g) + 192)
 #define T1024(g) T256(g), T256((g) + 256), T256((g) + 512), T256((g) + 768)
 
-const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES] = {0, T1024(1)};
+/* entry g: the class of 8g + 8 bytes (T1(g) takes the granule count g + 1) */
+const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES] = {T1024(1)};
 
 _Static_assert(RTM_CLASS_OF(RTM_SMALL_MAX) == RTM_CLASS_COUNT - 1, "size classes");
-_Static_assert(RTM_CLASS_GRANULES == 1025, "one entry per 8-byte granule up to 8 KiB");
+_Static_assert(RTM_CLASS_GRANULES == 1024, "one entry per 8-byte granule up to 8 KiB");
 
 /* ---- fast paths ----------------------------------------------------------- */
 
@@ -36,15 +37,23 @@ RTM_INLINE rtm_heap_class *class_of(rtm_ctx *ctx, size_t size)
 
 /* The page of p when p is in one of ctx's heap pages, whose class `size`
  * fits and which has no flag asking for the slow path; else NULL. Never
- * touches memory before the page map says it is rtmem's. A NULL p or ctx
- * fails here too (no page's ctx is NULL; address 0 is never mapped). */
+ * touches memory before the page map says it is rtmem's; a page a free
+ * validated before needs no second look (it stays ctx's, without flags, until
+ * it is released or flagged, which forget it: rtm_page_forget). A NULL p
+ * fails too: address 0 is never mapped. */
 RTM_INLINE rtm_heap_page *page_fast(rtm_ctx *ctx, void *p, size_t size)
 {
-    if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return NULL;
     rtm_heap_page *page = rtm_page_of(p);
-    if (RTM_UNLIKELY(page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE))
-        return NULL;
-    if (RTM_UNLIKELY(!rtm_page_fits(page, size) || page->flags != 0)) return NULL;
+    if (RTM_UNLIKELY(ctx == NULL)) return NULL;
+    rtm_heap_page **seen = rtm_page_seen(&ctx->heap, page);
+    if (page != *seen) {
+        if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return NULL;
+        if (RTM_UNLIKELY(page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE ||
+                         page->flags != 0))
+            return NULL;
+        *seen = page; /* a page with a flag is never remembered */
+    }
+    if (RTM_UNLIKELY(!rtm_page_fits(page, size))) return NULL;
     return page;
 }
 

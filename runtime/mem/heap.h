@@ -115,6 +115,8 @@ typedef struct rtm_large {
  * cache plus the spare room of live large blocks (see heap_large.c). */
 #define RTM_HEAP_LARGE_SPARE_MAX ((size_t)32 << 20)
 #define RTM_HEAP_LARGE_CACHE_MAX 8u
+/* Entries of the validated-page table the free fast path looks at first. */
+#define RTM_HEAP_SEEN 16u
 /* Empty pages kept in the shared cache (beyond the one a class may keep). */
 #define RTM_HEAP_EMPTY_KEEP 4u
 
@@ -122,6 +124,9 @@ typedef struct rtm_heap {
     /* bumped by the fast paths */
     rtm_counter bytes_in_use; /* sum of the sizes asked for, live */
     rtm_counter bytes_peak;
+    /* pages a free validated (ctx's, no flags), by address: a free into one
+     * skips the page map; RTM_NO_PAGE (never a page's address) when none */
+    rtm_heap_page *seen[RTM_HEAP_SEEN];
     rtm_counter reallocs, reallocs_in_place;
     rtm_counter lua_tags[RTM_LUA_TAGS];
     /* the slow paths' */
@@ -140,6 +145,8 @@ typedef struct rtm_heap {
     _Alignas(64) rtm_heap_class cls[RTM_CLASS_COUNT];
 } rtm_heap;
 
+#define RTM_NO_PAGE ((rtm_heap_page *)(uintptr_t)1) /* masks to no page */
+
 /* The hooks ctx.c and stats.c call. */
 rtm_status _rtm_heap_init(rtm_ctx *ctx);
 void _rtm_heap_destroy(rtm_ctx *ctx);
@@ -156,8 +163,9 @@ void *_rtm_heap_alloc_slow(rtm_ctx *ctx, size_t size, bool zero, const char *whe
 rtm_status _rtm_heap_free_slow(rtm_ctx *ctx, void *p, size_t size, const char *where) RTM_COLD;
 void *_rtm_heap_realloc_slow(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size,
                              const char *where) RTM_COLD;
-/* The class's cache passed its limit (the free fast path). */
-void _rtm_heap_cache_flush(rtm_ctx *ctx, rtm_heap_class *cls) RTM_COLD;
+/* The class's cache passed its limit (the free fast path). Not RTM_COLD:
+ * GCC would move the whole push before it into the cold section. */
+void _rtm_heap_cache_flush(rtm_ctx *ctx, rtm_heap_class *cls) RTM_NOINLINE;
 
 /* Pages (heap_page.c). */
 rtm_block *_rtm_heap_refill(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *why);

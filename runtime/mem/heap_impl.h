@@ -40,6 +40,26 @@ RTM_INLINE bool rtm_page_fits(const rtm_heap_page *page, size_t size)
     return size - page->min_size <= page->span;
 }
 
+/* The entry of the validated-page table a page would occupy. */
+RTM_INLINE rtm_heap_page **rtm_page_seen(rtm_heap *h, const rtm_heap_page *page)
+{
+    return &h->seen[((uintptr_t)page >> RTM_SEGMENT_SHIFT) & (RTM_HEAP_SEEN - 1)];
+}
+
+/* A page the free fast path must no longer take as validated. */
+RTM_INLINE void rtm_page_forget(rtm_heap *h, const rtm_heap_page *page)
+{
+    rtm_heap_page **seen = rtm_page_seen(h, page);
+    if (*seen == page) *seen = RTM_NO_PAGE;
+}
+
+/* Flags a page (which the fast path then must not take as validated). */
+RTM_INLINE void rtm_page_set_flag(rtm_heap *h, rtm_heap_page *page, uint8_t flag)
+{
+    page->flags |= flag;
+    rtm_page_forget(h, page);
+}
+
 /* ---- the class caches ------------------------------------------------------- */
 
 RTM_INLINE unsigned rtm_class_index(const rtm_heap *h, const rtm_heap_class *cls)

@@ -14,6 +14,7 @@
 rtm_status _rtm_heap_init(rtm_ctx *ctx)
 {
     rtm_heap *h = &ctx->heap;
+    for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) h->seen[i] = RTM_NO_PAGE;
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
         rtm_heap_class *cls = &h->cls[c];
         cls->cache = NULL;
@@ -199,6 +200,13 @@ rtm_status _rtm_heap_check(rtm_ctx *ctx)
     rtm_heap *h = &ctx->heap;
     heap_tally t = {0, 0, 0, 0, 0, 0};
     if (h->no_cache) return RTM_EINVAL;
+    for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) {
+        rtm_heap_page *pg = h->seen[i];
+        if (pg != RTM_NO_PAGE &&
+            (rtm_page_seen(h, pg) != &h->seen[i] || !_rtm_pagemap_contains(pg) ||
+             pg->region.ctx != ctx || pg->region.kind != RTM_REGION_HEAP_PAGE || pg->flags != 0))
+            return RTM_EINVAL;
+    }
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
         rtm_status s = check_class(ctx, &h->cls[c], &t);
         if (s != RTM_OK) return s;

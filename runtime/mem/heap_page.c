@@ -151,6 +151,7 @@ static void page_carve(rtm_heap_page *page)
 void _rtm_heap_page_release(rtm_ctx *ctx, rtm_heap_page *page)
 {
     rtm_heap *h = &ctx->heap;
+    rtm_page_forget(h, page);
     _rtm_pagemap_remove(page);
     rtm_track_internal(page, RTM_SEGMENT_SIZE); /* the next owner of these addresses starts clean */
     rtm_counter_sub(&h->held, RTM_SEGMENT_SIZE);
@@ -165,6 +166,7 @@ static void page_drop(rtm_ctx *ctx, rtm_heap_page *page)
         _rtm_heap_page_release(ctx, page);
         return;
     }
+    rtm_page_set_flag(h, page, RTM_PAGE_CACHED);
     page->flags = RTM_PAGE_CACHED;
     page->free = NULL;
     page->nfree = 0;

@@ -141,7 +141,7 @@ static void page_resize_in_place(rtm_ctx *ctx, rtm_heap_page *page, void *p, siz
                                  size_t new_size)
 {
     if (page->flags & RTM_PAGE_DEBUG) page->dsize[rtm_page_block_index(page, p)] = (uint16_t)new_size;
-    else if (!rtm_page_fits(page, new_size)) page->flags |= RTM_PAGE_LOOSE;
+    else if (!rtm_page_fits(page, new_size)) rtm_page_set_flag(&ctx->heap, page, RTM_PAGE_LOOSE);
     rtm_heap *h = &ctx->heap;
     rtm_counter_add(&h->reallocs_in_place, 1);
     rtm_heap_bytes_resize(h, old_size, new_size);
