@@ -92,8 +92,12 @@ typedef struct rtm_heap_class {
 } rtm_heap_class;
 
 /* Blocks a class's cache may hold before the slow path gives half back:
- * 32 KiB worth, and at least 4. */
+ * 32 KiB worth, at least 4 and at most 256. A cached block keeps its page
+ * from emptying, so the cap bounds what the caches can pin: at most 256
+ * pages per class, however the program frees; usually a handful.
+ * rtm_ctx_trim and the out-of-memory ladder empty the caches. */
 #define RTM_HEAP_CACHE_BYTES 32768u
+#define RTM_HEAP_CACHE_BLOCKS 256u
 
 /* A large block's header, at the start of its span. The block follows it. */
 #define RTM_LARGE_HEADER 64u

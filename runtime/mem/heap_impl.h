@@ -81,11 +81,12 @@ RTM_INLINE unsigned rtm_class_index(const rtm_heap *h, const rtm_heap_class *cls
     return (unsigned)(cls - h->cls);
 }
 
-/* The most blocks class c's cache holds before its older half goes back. */
+/* The most blocks class c's cache holds before its older half goes back:
+ * RTM_HEAP_CACHE_BYTES worth, between 4 and RTM_HEAP_CACHE_BLOCKS. */
 RTM_INLINE uint64_t rtm_cache_limit(unsigned c)
 {
     size_t n = RTM_HEAP_CACHE_BYTES / rtm_class_size(c);
-    return n < 4 ? 4 : n;
+    return n < 4 ? 4 : n > RTM_HEAP_CACHE_BLOCKS ? RTM_HEAP_CACHE_BLOCKS : n;
 }
 
 /* Blocks in the cache: frees - allocs + base, where base = limit - threshold. */
@@ -105,6 +106,14 @@ RTM_INLINE void rtm_cache_rebase(rtm_heap_class *cls, int64_t delta)
 {
     cls->threshold -= delta;
 }
+
+/* Makes the compiler hold a pointer in one register: with the counters'
+ * atomic accesses, GCC otherwise derives each field's address afresh. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define RTM_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#  define RTM_OPAQUE(p) ((void)0)
+#endif
 
 /* ---- counters (single writer: plain loads and stores) -------------------- */
 
@@ -146,19 +155,23 @@ RTM_INLINE void *rtm_large_block(rtm_large *lg) { return (char *)lg + RTM_LARGE_
 RTM_INLINE void rtm_free_to_cache(rtm_ctx *ctx, unsigned c, void *p, size_t size)
 {
     rtm_heap_class *cls = &ctx->heap.cls[c];
-    rtm_track_free(p, rtm_class_size(c));
-    rtm_block_link((rtm_block *)p, cls->cache);
-    cls->cache = (rtm_block *)p;
+    RTM_OPAQUE(cls);
+    rtm_block *top = cls->cache;
     uint64_t frees = rtm_counter_get(&cls->frees) + 1;
+    int64_t cached = (int64_t)(frees - rtm_counter_get(&cls->allocs));
+    int64_t threshold = cls->threshold;
+    rtm_track_free(p, rtm_class_size(c));
+    rtm_block_link((rtm_block *)p, top);
+    cls->cache = (rtm_block *)p;
     rtm_counter_set(&cls->frees, frees);
     rtm_heap_bytes_sub(&ctx->heap, size);
-    if (RTM_UNLIKELY((int64_t)(frees - rtm_counter_get(&cls->allocs)) >= cls->threshold))
-        _rtm_heap_cache_flush(ctx, cls);
+    if (RTM_UNLIKELY(cached >= threshold)) _rtm_heap_cache_flush(ctx, cls);
 }
 
 /* Pops a block of `size` from its class's cache, or NULL when it is empty. */
 RTM_INLINE void *rtm_alloc_from_cache(rtm_ctx *ctx, rtm_heap_class *cls, size_t size)
 {
+    RTM_OPAQUE(cls);
     rtm_block *b = cls->cache;
     if (RTM_UNLIKELY(b == NULL)) return NULL;
     cls->cache = rtm_block_next(b);
@@ -167,6 +180,11 @@ RTM_INLINE void *rtm_alloc_from_cache(rtm_ctx *ctx, rtm_heap_class *cls, size_t 
     rtm_track_alloc(b, size);
     return b;
 }
+
+/* The free fast path's page-map look, and the free it falls back to
+ * (heap_slow.c). */
+uintptr_t _rtm_heap_page_class(rtm_ctx *ctx, const void *p);
+rtm_status _rtm_heap_free_other(rtm_ctx *ctx, void *p, size_t size, const char *where) RTM_NOINLINE;
 
 /* memcpy, out of line: inline, GCC expands a copy it knows is at most 8 KiB
  * as `rep movsq`, whose start-up costs more than a call on small blocks. */

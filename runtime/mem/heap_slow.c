@@ -19,6 +19,34 @@ rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where)
     return _rtm_fail(ctx, s, where);
 }
 
+/* The free fast path's second look, for a page its table does not have:
+ * the page map, then the header; the page is remembered when it is ctx's and
+ * unflagged. Its class, or RTM_CLASS_COUNT. */
+uintptr_t _rtm_heap_page_class(rtm_ctx *ctx, const void *p)
+{
+    if (!_rtm_pagemap_contains(p)) return RTM_CLASS_COUNT;
+    rtm_heap_page *page = rtm_page_of(p);
+    if (page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE || page->flags != 0)
+        return RTM_CLASS_COUNT;
+    unsigned c = rtm_class_index(&ctx->heap, page->cls);
+    rtm_page_remember(&ctx->heap, page, c); /* a page with a flag is never remembered */
+    return c;
+}
+
+/* A free the fast path did not finish: a page its table does not have (the
+ * common case with many pages: not cold), else every other case. */
+rtm_status _rtm_heap_free_other(rtm_ctx *ctx, void *p, size_t size, const char *where)
+{
+    if (RTM_LIKELY(ctx != NULL)) {
+        uintptr_t c = _rtm_heap_page_class(ctx, p);
+        if (c < RTM_CLASS_COUNT && size - 1 < RTM_SMALL_MAX && rtm_size_class(size) == c) {
+            rtm_free_to_cache(ctx, (unsigned)c, p, size);
+            return RTM_OK;
+        }
+    }
+    return _rtm_heap_free_slow(ctx, p, size, where);
+}
+
 /* ---- allocation ------------------------------------------------------------ */
 
 /* A small block: from the class's cache after a refill, or (debug) straight

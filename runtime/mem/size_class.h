@@ -61,7 +61,11 @@ extern const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES];
 
 static inline unsigned rtm_size_class(size_t n)
 {
-    return _rtm_size_class_table[(n - 1) >> 3];
+    unsigned c = _rtm_size_class_table[(n - 1) >> 3];
+#if defined(__GNUC__) || defined(__clang__)
+    if (c >= RTM_CLASS_COUNT) __builtin_unreachable(); /* the table holds classes */
+#endif
+    return c;
 }
 
 #endif /* RTM_SIZE_CLASS_H */
