@@ -1,8 +1,9 @@
 /*
  * heap_slow.c: what the heap's fast paths hand over: argument errors, a class
- * whose current page ran out, large blocks, every free that is not a plain
- * push (debug pages, full pages, foreign or wrong pointers), and reallocs
- * that change class. All of it is cold and out of line.
+ * cache to refill or flush, large blocks, frees into pages the validated-page
+ * table does not know yet, every free that is not a plain push (debug pages,
+ * shrunk-in-place blocks, foreign, stale or wrong pointers), and reallocs the
+ * fast path cannot do. All of it out of line.
  */
 #include "heap_impl.h"
 
