@@ -193,39 +193,73 @@ RTM_API rtm_status rtm_ctx_visit(rtm_ctx *ctx, rtm_visit_fn fn, void *ud);
  * The small-object heap
  * ---------------------------------------------------------------------- */
 
-/* Segregated size classes, no per-object header, sized free. Blocks are
- * aligned to 8 bytes, and to 16 when the size is a multiple of 16. Blocks up
- * to RTM_SMALL_MAX come from the context's pages; larger ones straight from
- * the page source. Alloc and free are O(1). Owner thread only. */
+/* Segregated size classes, no per-object header, sized free. Owner thread
+ * only (like a lua_State); stats may be read from any thread.
+ *
+ * Sizes and alignment: blocks up to RTM_SMALL_MAX come from the context's
+ * 64 KiB pages, in 64 size classes: every multiple of 8 up to 128, then 8
+ * classes per doubling. A request of n bytes gets at most n + 7 bytes up to
+ * 128 and less than n + n/8 above (12.5% at most). Blocks are aligned to 8
+ * bytes, and to 16 when the size is a multiple of 16. Larger blocks get a
+ * span of their own from the page source (rounded to 4 KiB, 64-byte
+ * aligned), grown in place where the source can (mremap).
+ *
+ * Cost: alloc and free are O(1) whatever the number of live blocks: a pop and
+ * a push on a per-class cache of recently freed blocks in the common case.
+ *
+ * Memory: empty pages go back to the page source (a few are kept for reuse);
+ * rtm_ctx_trim returns everything the heap does not use, and so does the
+ * out-of-memory ladder before it calls the collect hook. */
 #define RTM_SMALL_MAX 8192
 #define RTM_HEAP_CLASSES 64 /* an upper bound on the number of size classes */
-
-/* size 0 or over RTM_MAX_ALLOC: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM
- * or RTM_ELIMIT. */
 #define RTM_MAX_ALLOC (((size_t)1) << 46)
+
+/* size bytes, uninitialized. ctx NULL: NULL (nothing recorded). size 0 or
+ * over RTM_MAX_ALLOC: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM (the
+ * page source refused) or RTM_ELIMIT (limit_bytes), after the ladder. */
 RTM_API void *rtm_alloc(rtm_ctx *ctx, size_t size) RTM_MALLOC_ATTR;
 
-/* Zeroed n*size bytes; an overflowing product gives NULL and RTM_EINVAL. */
+/* n * size zeroed bytes. An overflowing product, or a zero one: NULL,
+ * RTM_EINVAL. Otherwise as rtm_alloc. */
 RTM_API void *rtm_calloc(rtm_ctx *ctx, size_t n, size_t size) RTM_MALLOC_ATTR;
 
-/* Resizes a block allocated with old_size. p NULL: rtm_alloc. new_size 0:
- * frees and returns NULL. Stays in place when the size class does not change.
- * On failure returns NULL and the old block is untouched. */
+/* Resizes a block of old_size bytes to new_size, keeping the first
+ * min(old_size, new_size) bytes. p NULL: rtm_alloc(new_size). new_size 0:
+ * frees p (as rtm_free) and returns NULL. Stays in place when the size class
+ * does not change (and, for large blocks, when the span can grow in place).
+ * A shrink never fails: a block that cannot move to a smaller class stays
+ * where it is (and is freed later with its new size). A growth that fails
+ * returns NULL with RTM_ENOMEM or RTM_ELIMIT and leaves the block untouched;
+ * new_size over RTM_MAX_ALLOC: NULL, RTM_EINVAL. p is checked as by rtm_free
+ * (a bad p: NULL and that status, nothing freed). */
 RTM_API void *rtm_realloc(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size);
 
 /* Frees a block. size must be the size it was allocated (or last resized)
- * with. NULL is a no-op. A pointer that is not from this context's heap is
- * always rejected (RTM_EFOREIGN recorded, nothing freed). A wrong size or a
- * double free is caught when the context has RTM_CTX_DEBUG (RTM_EINVAL /
- * RTM_ESTALE), and the wrong class of size always. */
+ * with. NULL p is a no-op. Never crashes and never corrupts the heap on a
+ * pointer that is not a live block of this context's heap:
+ *  - not rtmem's at all, another context's, or memory given back to the OS:
+ *    RTM_EFOREIGN, always (found through the page map, without touching it);
+ *  - a size of another size class, or a large block's wrong size, or a
+ *    pointer inside a large block: RTM_EINVAL, always;
+ *  - freed twice: RTM_ESTALE, always for a large block while its span waits
+ *    in the cache, and for a block of a page waiting emptied in the heap's cache; for every block
+ *    with RTM_CTX_DEBUG (each block's size is recorded there), which also
+ *    catches a wrong size within the class and any pointer that is not the
+ *    start of a handed-out block (RTM_EINVAL).
+ * Without RTM_CTX_DEBUG a double free or an interior pointer of a small
+ * block is not caught. Each bad free is counted in heap_bad_frees and
+ * recorded on the context; the block is not freed. */
 RTM_API void rtm_free(rtm_ctx *ctx, void *p, size_t size);
 
-/* Like rtm_free, but returns the status instead of only recording it. */
+/* Like rtm_free, but returns the status: RTM_OK, RTM_EINVAL for a NULL ctx,
+ * or the status above. */
 RTM_API rtm_status rtm_free_checked(rtm_ctx *ctx, void *p, size_t size);
 
-/* lua_Alloc, exactly: ud is the rtm_ctx. nsize 0 frees and returns NULL. When
- * ptr is NULL, osize is Lua's type tag of the new object (LUA_TSTRING, ...):
- * counted per tag in the stats. A shrink never fails. */
+/* lua_Alloc, exactly: ud is the rtm_ctx. nsize 0 frees ptr (osize is its
+ * size) and returns NULL. When ptr is NULL, osize is Lua's type tag of the
+ * new object (LUA_TSTRING, ...; anything else counts as "other"): counted
+ * per tag in lua_allocs_by_tag. Otherwise a realloc from osize to nsize, and
+ * a shrink never fails, as Lua 5.1-5.3 and LuaJIT require. */
 RTM_API void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* ------------------------------------------------------------------------
