@@ -193,92 +193,379 @@ RTM_API rtm_status rtm_ctx_visit(rtm_ctx *ctx, rtm_visit_fn fn, void *ud);
  * The small-object heap
  * ---------------------------------------------------------------------- */
 
-/* Segregated size classes, no per-object header, sized free. Blocks are
- * aligned to 8 bytes, and to 16 when the size is a multiple of 16. Blocks up
- * to RTM_SMALL_MAX come from the context's pages; larger ones straight from
- * the page source. Alloc and free are O(1). Owner thread only. */
+/* Segregated size classes, no per-object header, sized free. Owner thread
+ * only (like a lua_State); stats may be read from any thread.
+ *
+ * Sizes and alignment: blocks up to RTM_SMALL_MAX come from the context's
+ * 64 KiB pages, in 64 size classes: every multiple of 8 up to 128, then 8
+ * classes per doubling. A request of n bytes gets at most n + 7 bytes up to
+ * 128 and less than n + n/8 above (12.5% at most). Blocks are aligned to 8
+ * bytes, and to 16 when the size is a multiple of 16. Larger blocks get a
+ * span of their own from the page source (rounded to 4 KiB, 64-byte
+ * aligned), grown in place where the source can (mremap).
+ *
+ * Cost: alloc and free are O(1) whatever the number of live blocks: a pop and
+ * a push on a per-class cache of recently freed blocks in the common case.
+ *
+ * Memory: empty pages go back to the page source (a few are kept for reuse);
+ * rtm_ctx_trim returns everything the heap does not use, and so does the
+ * out-of-memory ladder before it calls the collect hook. */
 #define RTM_SMALL_MAX 8192
 #define RTM_HEAP_CLASSES 64 /* an upper bound on the number of size classes */
-
-/* size 0 or over RTM_MAX_ALLOC: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM
- * or RTM_ELIMIT. */
 #define RTM_MAX_ALLOC (((size_t)1) << 46)
+
+/* size bytes, uninitialized. ctx NULL: NULL (nothing recorded). size 0 or
+ * over RTM_MAX_ALLOC: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM (the
+ * page source refused) or RTM_ELIMIT (limit_bytes), after the ladder. */
 RTM_API void *rtm_alloc(rtm_ctx *ctx, size_t size) RTM_MALLOC_ATTR;
 
-/* Zeroed n*size bytes; an overflowing product gives NULL and RTM_EINVAL. */
+/* n * size zeroed bytes. An overflowing product, or a zero one: NULL,
+ * RTM_EINVAL. Otherwise as rtm_alloc. */
 RTM_API void *rtm_calloc(rtm_ctx *ctx, size_t n, size_t size) RTM_MALLOC_ATTR;
 
-/* Resizes a block allocated with old_size. p NULL: rtm_alloc. new_size 0:
- * frees and returns NULL. Stays in place when the size class does not change.
- * On failure returns NULL and the old block is untouched. */
+/* Resizes a block of old_size bytes to new_size, keeping the first
+ * min(old_size, new_size) bytes. p NULL: rtm_alloc(new_size). new_size 0:
+ * frees p (as rtm_free) and returns NULL. Stays in place when the size class
+ * does not change (and, for large blocks, when the span can grow in place).
+ * A shrink never fails: a block that cannot move to a smaller class stays
+ * where it is (and is freed later with its new size). A growth that fails
+ * returns NULL with RTM_ENOMEM or RTM_ELIMIT and leaves the block untouched;
+ * new_size over RTM_MAX_ALLOC: NULL, RTM_EINVAL. p is checked as by rtm_free
+ * (a bad p: NULL and that status, nothing freed). */
 RTM_API void *rtm_realloc(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size);
 
 /* Frees a block. size must be the size it was allocated (or last resized)
- * with. NULL is a no-op. A pointer that is not from this context's heap is
- * always rejected (RTM_EFOREIGN recorded, nothing freed). A wrong size or a
- * double free is caught when the context has RTM_CTX_DEBUG (RTM_EINVAL /
- * RTM_ESTALE), and the wrong class of size always. */
+ * with. NULL p is a no-op. Never crashes and never corrupts the heap on a
+ * pointer that is not a live block of this context's heap:
+ *  - not rtmem's at all, another context's, or memory given back to the OS:
+ *    RTM_EFOREIGN, always (found through the page map, without touching it);
+ *  - a size of another size class, or a large block's wrong size, or a
+ *    pointer inside a large block: RTM_EINVAL, always;
+ *  - freed twice: RTM_ESTALE, always for a large block while its span waits
+ *    in the cache, and for a block of a page waiting emptied in the heap's cache; for every block
+ *    with RTM_CTX_DEBUG (each block's size is recorded there), which also
+ *    catches a wrong size within the class and any pointer that is not the
+ *    start of a handed-out block (RTM_EINVAL).
+ * Without RTM_CTX_DEBUG a double free or an interior pointer of a small
+ * block is not caught. Each bad free is counted in heap_bad_frees and
+ * recorded on the context; the block is not freed. */
 RTM_API void rtm_free(rtm_ctx *ctx, void *p, size_t size);
 
-/* Like rtm_free, but returns the status instead of only recording it. */
+/* Like rtm_free, but returns the status: RTM_OK, RTM_EINVAL for a NULL ctx,
+ * or the status above. */
 RTM_API rtm_status rtm_free_checked(rtm_ctx *ctx, void *p, size_t size);
 
-/* lua_Alloc, exactly: ud is the rtm_ctx. nsize 0 frees and returns NULL. When
- * ptr is NULL, osize is Lua's type tag of the new object (LUA_TSTRING, ...):
- * counted per tag in the stats. A shrink never fails. */
+/* lua_Alloc, exactly: ud is the rtm_ctx. nsize 0 frees ptr (osize is its
+ * size) and returns NULL. When ptr is NULL, osize is Lua's type tag of the
+ * new object (LUA_TSTRING, ...; anything else counts as "other"): counted
+ * per tag in lua_allocs_by_tag. Otherwise a realloc from osize to nsize, and
+ * a shrink never fails, as Lua 5.1-5.3 and LuaJIT require. */
 RTM_API void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* ------------------------------------------------------------------------
  * Arenas
  * ---------------------------------------------------------------------- */
 
-/* Bump allocation, released all at once. Chunks grow geometrically; a request
- * larger than a chunk gets a chunk of its own. Destroyed arenas give their
- * chunks to the context's cache, which the next rtm_arena_new reuses. Owner
- * thread only. */
+/* An arena hands out memory by bumping a pointer through chunks it takes from
+ * the page source, and takes it all back at once. Nothing is freed one by
+ * one: rtm_arena_rewind frees everything since a mark, rtm_arena_reset frees
+ * everything but keeps the chunks for the next round, and rtm_arena_destroy
+ * gives the chunks to the context's arena cache, from which the next
+ * rtm_arena_new (of any arena of the context) takes its chunks again.
+ *
+ * Chunks grow geometrically, from RTM_ARENA_CHUNK_MIN doubling to
+ * RTM_ARENA_CHUNK_MAX; a request too large for that gets a chunk of its own,
+ * which goes straight back to the page source when it is rewound, reset or
+ * destroyed (only ordinary chunks are kept and cached). The cache holds at
+ * most RTM_ARENA_CACHE_MAX bytes; rtm_ctx_trim empties it and the spare
+ * chunks of every arena.
+ *
+ * An arena belongs to its context: rtm_ctx_destroy ends an arena still live.
+ * Owner thread only. Under AddressSanitizer, arena memory not handed out (the
+ * rest of each chunk, rewound and reset space) is poisoned, so a use of
+ * rewound memory is reported; with RTM_VALGRIND, chunks are no-access to
+ * memcheck and each allocation is made addressable but undefined. */
 typedef struct rtm_arena rtm_arena;
 
-/* A position in an arena, for rtm_arena_rewind. */
+#define RTM_ARENA_GRAIN 8 /* every block is aligned to it and a multiple of it */
+#define RTM_ARENA_MAX_ALIGN 4096
+#define RTM_ARENA_CHUNK_MIN ((size_t)16 << 10)
+#define RTM_ARENA_CHUNK_MAX ((size_t)1 << 20)
+#define RTM_ARENA_CACHE_MAX ((size_t)8 << 20)
+
+/* Private. An arena begins with this cursor so that the allocation fast path
+ * below (and the Rust binding) can bump it without a call. Do not write it
+ * except as rtm_arena_alloc_inline does. Invariants: ptr <= end; ptr is a
+ * multiple of RTM_ARENA_GRAIN, and end of RTM_ARENA_MAX_ALIGN, so aligning
+ * ptr up never passes end. In a build of rtmem that tracks memory for ASan or
+ * Valgrind, both are NULL and every allocation takes the out-of-line path. */
+struct rtm_arena_cursor {
+    char *ptr;
+    char *end;
+};
+
+/* A position in an arena, from rtm_arena_save. A plain value that holds no
+ * resource: copy it, drop it. All zero is the null mark. */
 typedef struct rtm_arena_mark {
-    void *chunk;
-    size_t used;
+    uint64_t arena;  /* the arena's identity, unique in the process; 0: null */
+    uint64_t serial; /* which save of that arena made it */
+    size_t pos;      /* bytes from the arena's start, chunk tails included */
 } rtm_arena_mark;
 
+/* Makes an arena, taking its first chunk from the context's arena cache when
+ * it holds one (stats arena_cache_hits) or else from the page source
+ * (arena_cache_misses). The arena itself lives in that chunk. ctx NULL: NULL.
+ * No memory: NULL and RTM_ENOMEM or RTM_ELIMIT on the context. */
 RTM_API rtm_arena *rtm_arena_new(rtm_ctx *ctx);
 
-/* size bytes aligned to align (a power of two, at most 4096). size 0, a bad
- * align or an absurd size: NULL, RTM_EINVAL. The fast path is a pointer bump
- * and a compare. */
+/* size bytes aligned to align, which must be a power of two no larger than
+ * RTM_ARENA_MAX_ALIGN. As with malloc, blocks are aligned to at least
+ * RTM_ARENA_GRAIN and take a multiple of it (size rounded up), which keeps
+ * the cursor aligned and the fast path free of alignment arithmetic for
+ * align <= 8. The contents are undefined. Valid until the arena is rewound
+ * past it, reset or destroyed.
+ * Errors (NULL returned, the status recorded on the arena's context):
+ *   a NULL                                   NULL, nothing recorded
+ *   size 0, size > RTM_MAX_ALLOC, bad align  RTM_EINVAL
+ *   no memory                                RTM_ENOMEM / RTM_ELIMIT
+ * A failing call leaves the arena as it was, and usable.
+ *
+ * rtm_arena_alloc is a macro over the inline fast path below (a pointer bump
+ * and a compare; growth and errors are out of line, in rtm_arena_alloc_slow),
+ * as the C library may define getc; it is also an exported function, which
+ * `(rtm_arena_alloc)(a, size, align)` or a function pointer calls. */
 RTM_API void *rtm_arena_alloc(rtm_arena *a, size_t size, size_t align);
 
-/* A NUL-terminated copy of len bytes of s in the arena. */
+/* Private: the out-of-line path of the fast path (a new chunk, errors, and
+ * every allocation in a tracking build). Same contract as rtm_arena_alloc. */
+RTM_API void *rtm_arena_alloc_slow(rtm_arena *a, size_t size, size_t align);
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define RTM_ARENA_LIKELY_(x) __builtin_expect(!!(x), 1)
+#else
+#  define RTM_ARENA_LIKELY_(x) (x)
+#endif
+
+static inline void *rtm_arena_alloc_inline(rtm_arena *a, size_t size, size_t align)
+{
+    /* The size in grains; an absurd size wraps to 0 and fails below. The
+     * align tests fold away when align is a constant; align 0 fails the
+     * second (align - 1 wraps). */
+    size_t n = (size + (RTM_ARENA_GRAIN - 1)) & ~(size_t)(RTM_ARENA_GRAIN - 1);
+    if (RTM_ARENA_LIKELY_(a != NULL && (align & (align - 1)) == 0 &&
+                          align - 1 < RTM_ARENA_MAX_ALIGN)) {
+        struct rtm_arena_cursor *c = (struct rtm_arena_cursor *)(void *)a;
+        uintptr_t p = (uintptr_t)c->ptr;
+        if (align > RTM_ARENA_GRAIN) p = (p + (align - 1)) & ~(uintptr_t)(align - 1);
+        /* The first test folds away for a constant size; it rejects n 0 and
+         * keeps p + n from wrapping. Larger requests take the slow path. */
+        if (RTM_ARENA_LIKELY_(n - 1 < RTM_ARENA_CHUNK_MAX && p + n <= (uintptr_t)c->end)) {
+            c->ptr = (char *)(p + n);
+            return (void *)p;
+        }
+    }
+    return rtm_arena_alloc_slow(a, size, align);
+}
+
+#define rtm_arena_alloc(a, size, align) rtm_arena_alloc_inline((a), (size), (align))
+
+/* count * size bytes aligned to align; an overflowing product (or a zero one)
+ * gives NULL and RTM_EINVAL. Otherwise as rtm_arena_alloc. */
+RTM_API void *rtm_arena_alloc_n(rtm_arena *a, size_t count, size_t size, size_t align);
+
+/* As rtm_arena_alloc, the bytes zeroed. */
+RTM_API void *rtm_arena_alloc_zero(rtm_arena *a, size_t size, size_t align);
+
+/* A NUL-terminated copy of the len bytes at s (which may hold NULs) in the
+ * arena (len + 1 bytes, rounded up to the grain). s may be NULL only when len is 0 (the
+ * copy is then ""). s NULL with len > 0, or len >= RTM_MAX_ALLOC: NULL and
+ * RTM_EINVAL. No memory: NULL and RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API char *rtm_arena_strdup(rtm_arena *a, const char *s, size_t len);
 
+/* The arena's current position, for rtm_arena_rewind. Costs nothing. A NULL
+ * arena gives the null mark (as does a leased one, with RTM_EINVAL). */
 RTM_API rtm_arena_mark rtm_arena_save(rtm_arena *a);
-RTM_API void rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m);
+
+/* Frees everything allocated since m was saved: the position goes back to the
+ * mark, chunks added since become the arena's spare chunks (an oversized
+ * chunk goes back to the page source), and the freed space is poisoned. The
+ * mark stays valid: rewinding to it again is allowed.
+ * Returns RTM_OK, or (nothing changed, the status recorded on the context):
+ *   a NULL                                   RTM_EINVAL, nothing recorded
+ *   the null mark, or one never issued       RTM_EINVAL
+ *   a mark of another arena                  RTM_EFOREIGN
+ *   a stale mark                             RTM_ESTALE
+ * A mark is stale once the arena is reset after it was saved, or once a
+ * rewind frees its position (rewinding to a mark ends the marks saved after
+ * it, as closing a scope does). That is always caught while the arena has not
+ * grown back past the mark, and, after it has, when the freeing rewind was the
+ * latest one; a mark ended by an older rewind and grown over since may pass
+ * unnoticed. Keep marks in scope order and this never matters. */
+RTM_API rtm_status rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m);
+
+/* Frees everything in the arena and keeps its chunks: the next round of the
+ * same work takes no memory from the page source (oversized chunks excepted,
+ * which go back). Every earlier mark becomes stale. NULL: no-op. */
 RTM_API void rtm_arena_reset(rtm_arena *a);
+
+/* Ends the arena; its chunks go to the context's arena cache (or back to the
+ * page source when the cache is full). Every pointer into it is invalid after.
+ * NULL: no-op. Destroying twice is undefined, like free. */
 RTM_API void rtm_arena_destroy(rtm_arena *a);
 
-/* Typed allocation: RTM_ARENA_NEW(a, struct node) */
+/* Typed allocation: RTM_ARENA_NEW(a, struct node) is a struct node *, and
+ * RTM_ARENA_NEW_N(a, struct node, n) an array of n of them (overflow-checked).
+ * Contents undefined. */
 #define RTM_ARENA_NEW(a, T) ((T *)rtm_arena_alloc((a), sizeof(T), RTM_ALIGNOF(T)))
+#define RTM_ARENA_NEW_N(a, T, n) ((T *)rtm_arena_alloc_n((a), (n), sizeof(T), RTM_ALIGNOF(T)))
+
+/* Leases: the fastest way to make many blocks in a loop.
+ *
+ * An arena's cursor lives in memory, and a loop that may call the out-of-line
+ * growth path must store and reload it around every allocation. A lease is a
+ * copy of the cursor in a local variable, which the compiler keeps in
+ * registers: allocating from it costs what a bump pointer over a static
+ * buffer costs (see bench/bench_arena.c).
+ *
+ *     rtm_arena_lease l = rtm_arena_lease_begin(a);
+ *     for (...) { struct node *n = RTM_LEASE_NEW(&l, struct node); ... }
+ *     rtm_arena_lease_end(&l);
+ *
+ * While a lease is open its arena refuses everything else: rtm_arena_alloc
+ * and its variants and rtm_arena_strdup return NULL, rtm_arena_save the null
+ * mark, rtm_arena_rewind and rtm_arena_reset do nothing, all with RTM_EINVAL
+ * recorded; so nothing can hand out the leased space twice. The context's
+ * stats count a lease's blocks when it grows a chunk and when it ends.
+ * Destroying the arena ends its lease with it. A lease is a plain local
+ * value: never copy one and use both copies. Owner thread only. */
+typedef struct rtm_arena_lease {
+    struct rtm_arena_cursor cur; /* private */
+    rtm_arena *arena;            /* private; NULL: a failed or ended lease */
+    uint64_t ticket;             /* private: which lease of the arena */
+} rtm_arena_lease;
+
+/* Private: the out-of-line halves of the inline functions below. They take
+ * and give the cursor by value, so that a lease's address never escapes and
+ * the compiler keeps it in registers. */
+RTM_API rtm_arena *rtm_arena_lease_open(rtm_arena *a, struct rtm_arena_cursor *cur,
+                                        uint64_t *ticket);
+RTM_API void rtm_arena_lease_close(rtm_arena *a, struct rtm_arena_cursor cur, uint64_t ticket);
+typedef struct rtm_arena_lease_step {
+    void *p;
+    struct rtm_arena_cursor cur;
+} rtm_arena_lease_step;
+RTM_API rtm_arena_lease_step rtm_arena_lease_alloc_slow(rtm_arena *a, struct rtm_arena_cursor cur,
+                                                        uint64_t ticket, size_t size,
+                                                        size_t align);
+
+/* Opens a lease on a. a NULL, or a already leased: a failed lease, on which
+ * every allocation returns NULL (RTM_EINVAL recorded when a is not NULL). */
+static inline rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a)
+{
+    rtm_arena_lease l;
+    struct rtm_arena_cursor c;
+    uint64_t t;
+    l.arena = rtm_arena_lease_open(a, &c, &t);
+    l.cur = c;
+    l.ticket = t;
+    return l;
+}
+
+/* Closes the lease: the arena takes its cursor back, and the lease is dead
+ * (its allocations return NULL). A failed or ended lease: no-op. */
+static inline void rtm_arena_lease_end(rtm_arena_lease *l)
+{
+    if (l == NULL || l->arena == NULL) return;
+    rtm_arena_lease_close(l->arena, l->cur, l->ticket);
+    l->cur.ptr = l->cur.end = NULL;
+    l->arena = NULL;
+}
+
+/* As rtm_arena_alloc, from the lease's arena. */
+static inline void *rtm_arena_lease_alloc(rtm_arena_lease *l, size_t size, size_t align)
+{
+    size_t n = (size + (RTM_ARENA_GRAIN - 1)) & ~(size_t)(RTM_ARENA_GRAIN - 1);
+    if (RTM_ARENA_LIKELY_((align & (align - 1)) == 0 && align - 1 < RTM_ARENA_MAX_ALIGN)) {
+        uintptr_t p = (uintptr_t)l->cur.ptr;
+        if (align > RTM_ARENA_GRAIN) p = (p + (align - 1)) & ~(uintptr_t)(align - 1);
+        if (RTM_ARENA_LIKELY_(n - 1 < RTM_ARENA_CHUNK_MAX && p + n <= (uintptr_t)l->cur.end)) {
+            l->cur.ptr = (char *)(p + n);
+            return (void *)p;
+        }
+    }
+    {
+        rtm_arena_lease_step s =
+            rtm_arena_lease_alloc_slow(l->arena, l->cur, l->ticket, size, align);
+        l->cur = s.cur;
+        return s.p;
+    }
+}
+
+#define RTM_LEASE_NEW(l, T) ((T *)rtm_arena_lease_alloc((l), sizeof(T), RTM_ALIGNOF(T)))
 
 /* ------------------------------------------------------------------------
  * Aligned buffers
  * ---------------------------------------------------------------------- */
 
 /* A growable byte buffer whose data is aligned to RTM_SIMD_ALIGN (32) or any
- * larger power of two. Owner thread only. */
+ * larger power of two asked for, up to RTM_BUF_MAX_ALIGN. Its memory comes
+ * from the context's page source: a small buffer lives in the page that holds
+ * the buffer itself; a larger one has a page range of its own, which grows by
+ * remapping (without a copy, where the page source can remap). The rtm_buf
+ * pointer stays the same for the buffer's life; the data pointer moves when
+ * the buffer grows.
+ *
+ * Bytes in [len, cap) are not the caller's: write past len only through
+ * rtm_buf_resize, rtm_buf_append or rtm_buf_extend (under AddressSanitizer
+ * they are poisoned). A buffer belongs to its context: rtm_ctx_destroy ends a
+ * buffer still live. Owner thread only. On every failure the buffer is left
+ * as it was (length, capacity and contents). */
 #define RTM_SIMD_ALIGN 32
+#define RTM_BUF_MAX_ALIGN ((size_t)2 << 20)
 typedef struct rtm_buf rtm_buf;
 
+/* Makes an empty buffer. align 0 means RTM_SIMD_ALIGN, and a smaller power of
+ * two is raised to it. ctx NULL: NULL. align not a power of two or over
+ * RTM_BUF_MAX_ALIGN: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM or
+ * RTM_ELIMIT. */
 RTM_API rtm_buf *rtm_buf_new(rtm_ctx *ctx, size_t align);
+
+/* The data (aligned to rtm_buf_align), its length and capacity in bytes, and
+ * the alignment. data is NULL while the capacity is 0 (a new buffer with an
+ * alignment of a page or more). A NULL buffer gives NULL and 0. */
 RTM_API void *rtm_buf_data(const rtm_buf *b);
 RTM_API size_t rtm_buf_len(const rtm_buf *b);
 RTM_API size_t rtm_buf_cap(const rtm_buf *b);
+RTM_API size_t rtm_buf_align(const rtm_buf *b);
+
+/* Makes the capacity at least cap (rounded up to whole pages), keeping the
+ * contents. A smaller cap does nothing. b NULL: RTM_EINVAL. cap over
+ * RTM_MAX_ALLOC: RTM_EINVAL. No memory: RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API rtm_status rtm_buf_reserve(rtm_buf *b, size_t cap);
+
+/* Sets the length. Growing zero-fills the new bytes (also bytes that held
+ * data before an earlier shrink); shrinking keeps the capacity. Grows the
+ * capacity to what is asked (rounded up to pages). Errors as reserve. */
 RTM_API rtm_status rtm_buf_resize(rtm_buf *b, size_t len);
+
+/* Appends len bytes copied from data, which may point into the buffer
+ * itself. The capacity at least doubles when it grows, so appending costs
+ * O(1) amortized. len 0: RTM_OK (data may then be NULL). b NULL, data NULL
+ * with len > 0, or a length that would pass RTM_MAX_ALLOC: RTM_EINVAL. No
+ * memory: RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API rtm_status rtm_buf_append(rtm_buf *b, const void *data, size_t len);
+
+/* Appends n bytes with undefined contents and returns them, for the caller to
+ * fill in place. Grows as append. n 0, b NULL or a length that would pass
+ * RTM_MAX_ALLOC: NULL, RTM_EINVAL (recorded when b is not NULL). No memory:
+ * NULL, RTM_ENOMEM / RTM_ELIMIT. */
+RTM_API void *rtm_buf_extend(rtm_buf *b, size_t n);
+
+/* Sets the length to 0, keeping the capacity. NULL: no-op. */
 RTM_API void rtm_buf_clear(rtm_buf *b);
+
+/* Ends the buffer and gives its memory back to the page source. NULL: no-op.
+ * Destroying twice is undefined, like free. */
 RTM_API void rtm_buf_destroy(rtm_buf *b);
 
 /* ------------------------------------------------------------------------
@@ -292,9 +579,10 @@ RTM_API void rtm_buf_destroy(rtm_buf *b);
  *
  * Layouts are immutable and owned by their context: they live until it is
  * destroyed (there is no rtm_layout_destroy, so a layout nested in another,
- * or used by a pool or a batch, can never dangle). Each takes a few hundred
- * bytes of context memory. Making one is owner-thread only; reading one
- * (every function below but rtm_layout_new) is safe from any thread. */
+ * or used by a pool or a batch, can never dangle). Each takes one block of
+ * context pages: 4 KiB up to a few dozen fields. Making one is owner-thread
+ * only; reading one (every function below but rtm_layout_new) is safe from
+ * any thread. */
 typedef enum rtm_kind {
     RTM_KIND_I8 = 1, RTM_KIND_I16, RTM_KIND_I32, RTM_KIND_I64,
     RTM_KIND_U8, RTM_KIND_U16, RTM_KIND_U32, RTM_KIND_U64,
@@ -380,36 +668,207 @@ RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_inf
  * Typed pools and handles
  * ---------------------------------------------------------------------- */
 
+/* A pool serves fixed-size objects of one type from slabs of context pages:
+ * O(1) acquire and release, objects packed at their alignment, no header per
+ * object. Objects are reached two ways:
+ *  - by handle (rtm_pool_acquire / _get / _release): a checked reference that
+ *    knows when it is stale, safe to keep in scripts and data structures;
+ *  - by raw pointer (rtm_pool_alloc / _free): the fast path, for callers that
+ *    need no handle; _free still rejects any pointer the pool did not give.
+ *
+ * Callbacks, as FreeBSD's UMA has them (each optional, each gets the type's
+ * ud and the object):
+ *  - init(ud, obj) when an object's storage enters the pool (a new slab, once
+ *    per slot) and fini(ud, obj) when it leaves (the slab goes back to the
+ *    page source): type-stable storage, e.g. a mutex set up once;
+ *  - ctor(ud, obj) on every acquire and dtor(ud, obj) on every release.
+ * A callback must not use this pool. Contents are not zeroed: an object
+ * holds what init, the last dtor or the last user left (garbage without init).
+ *
+ * Slabs: 64 KiB (a larger power of two when fewer than 8 objects would fit),
+ * made on demand. An ordinary pool keeps its current slab and one empty
+ * spare and gives any other slab back as soon as it is empty; rtm_ctx_trim
+ * gives back every empty slab. A concurrent pool keeps its slabs until it is
+ * destroyed (a thread may be reading a free slot's link at any moment).
+ *
+ * Ordinary pools belong to the owner thread of their context. Pools made
+ * with RTM_POOL_CONCURRENT may be used from any thread at once (acquire, get,
+ * release, alloc, free, rtm_pool_stats); new, destroy, rtm_ctx_check, _visit
+ * and _trim still need every other thread to have stopped using the pool.
+ * The first 64 threads using concurrent pools at once get a cache of free
+ * objects each (a thread's index passes to the next thread when it exits);
+ * further threads go to the shared free list, correct but slower. Errors of
+ * a concurrent pool are recorded from the thread that made them: the
+ * context's error hook must then be thread-safe. A concurrent pool never
+ * runs the collect hook (it belongs to the owner thread). */
 typedef struct rtm_pool rtm_pool;
 
-/* A handle: a slot index, a generation and the pool's identity. 0 is null. */
+/* A handle: a slot index, a generation and the pool's identity, packed in 64
+ * bits. All zero is the null handle, which no acquire returns.
+ *
+ *   bits 63..46  pool identity (RTM_HANDLE_POOL_BITS = 18)
+ *   bits 45..24  generation    (RTM_HANDLE_GEN_BITS  = 22)
+ *   bits 23..0   slot          (RTM_HANDLE_SLOT_BITS = 24)
+ *
+ * Why a handle can never match another object:
+ *  - Generations: a slot's generation goes up by one at every release, and
+ *    a slot released at generation 2^22 - 1 is retired, never handed out
+ *    again; so no generation repeats in a slot and a stale handle never
+ *    matches. A slot serves 4,194,304 lives before retiring; a retired slot
+ *    costs its bytes until its slab is empty and goes back to the page source.
+ *  - Slots: a slab's slots keep their generations when the slab goes back to
+ *    the page source: the slot range records the highest generation it
+ *    reached, and a new slab in that range starts above it.
+ *  - Pools: at most 2^18 - 1 = 262,143 pools live at once in a process. An
+ *    identity is reused only after its pool is destroyed, and the new pool's
+ *    generations start above every generation the old one reached, so a
+ *    handle of the old pool is told apart (RTM_EFOREIGN) as surely as one of
+ *    a live other pool. An identity whose generations are half spent is
+ *    never reused.
+ * A pool runs out of slots (RTM_ELIMIT) only after 2^24 slots have each
+ * served 2^22 lives (7e13 releases of one pool); pool identities, only with
+ * 262,143 pools live at once. */
 typedef struct rtm_handle {
     uint64_t bits;
 } rtm_handle;
 
+#define RTM_HANDLE_POOL_BITS 18
+#define RTM_HANDLE_GEN_BITS 22
+#define RTM_HANDLE_SLOT_BITS 24
+
+/* The null handle, and taking a handle out of a variable (leaving null), for
+ * moving it out of an RTM_SCOPED variable. */
+#ifdef __cplusplus
+#  define RTM_HANDLE_NULL (rtm_handle())
+#else
+#  define RTM_HANDLE_NULL ((rtm_handle){0})
+#endif
+static inline rtm_handle rtm_handle_take(rtm_handle *h)
+{
+    rtm_handle out = *h;
+    h->bits = 0;
+    return out;
+}
+static inline int rtm_handle_is_null(rtm_handle h) { return h.bits == 0; }
+
 #define RTM_POOL_CONCURRENT 1u /* any thread may acquire and release */
 
-/* What a pool serves. Give size and align, or a layout (size 0). */
+#define RTM_POOL_MAX_SIZE (((size_t)1) << 20) /* larger objects: use the heap */
+#define RTM_POOL_MAX_ALIGN 4096
+
+/* What a pool serves: size and align, or a layout (then size and align 0). */
 typedef struct rtm_type {
-    const char *name;         /* shows in the stats; copied */
-    size_t size, align;
-    const rtm_layout *layout;
+    const char *name;         /* shows in rtm_pool_stats; copied; NULL: "" */
+    size_t size;              /* 1..RTM_POOL_MAX_SIZE */
+    size_t align;             /* a power of two up to RTM_POOL_MAX_ALIGN; 0:
+                                 the largest power of two dividing size, at
+                                 most 16 */
+    const rtm_layout *layout; /* a layout of the same context, or NULL */
     void (*init)(void *ud, void *obj); /* storage enters the pool */
     void (*fini)(void *ud, void *obj); /* storage leaves the pool */
     void (*ctor)(void *ud, void *obj); /* every acquire */
     void (*dtor)(void *ud, void *obj); /* every release */
     void *ud;
-    size_t cap;               /* max live objects, 0: none */
+    size_t cap;               /* most live objects at once; 0: no cap */
     unsigned flags;           /* RTM_POOL_CONCURRENT */
 } rtm_type;
 
+/* Makes a pool; *type is copied (its name too). Owner thread. NULL with
+ * RTM_EINVAL for: type NULL, size 0 or over RTM_POOL_MAX_SIZE, an align that
+ * is not a power of two or over RTM_POOL_MAX_ALIGN, a layout together with a
+ * size or align, a layout that is not one of this context's, unknown flags.
+ * RTM_ELIMIT when 262,143 pools are live in the process (or the context's
+ * limit is reached); RTM_ENOMEM when the page source refuses. ctx NULL: NULL.
+ * No slab is made until the first acquire. */
 RTM_API rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type);
+
+/* Ends the pool and gives its slabs back. Objects still live are finalized
+ * (dtor, then fini, as for any slot), counted in the context's pool_leaked,
+ * and reported: the error hook is told RTM_ESTALE from "rtm_pool_destroy"
+ * (their handles are stale from now on) and rtm_ctx_error says so. NULL is a
+ * no-op. rtm_ctx_destroy does this for every pool left. Owner thread, with
+ * no other thread using the pool. */
 RTM_API void rtm_pool_destroy(rtm_pool *p);
+
+/* A new live object, by handle: runs ctor. O(1): a free slot of the
+ * current slab, or a new slab. The null handle on failure, with RTM_ELIMIT
+ * (the cap, or the pool's slot space, or the context's limit) or RTM_ENOMEM
+ * (the page source refused to grow the pool; the pool stays usable and a
+ * later acquire may succeed); p NULL: null, nothing recorded. */
 RTM_API rtm_handle rtm_pool_acquire(rtm_pool *p);
+
+/* The object of a live handle, or NULL: RTM_ESTALE recorded for a released
+ * handle, RTM_EFOREIGN for a handle of another pool (live, destroyed, or of
+ * another context). The null handle or p NULL: NULL, nothing recorded. The
+ * pointer is valid until the handle is released. O(1), no side effects. */
 RTM_API void *rtm_pool_get(rtm_pool *p, rtm_handle h);
+
+/* Releases a live handle's object: runs dtor, and the handle and every copy
+ * of it go stale. RTM_ESTALE for a handle already released (nothing
+ * changes: a second release is not absorbed, and the live count never goes
+ * below the acquires), RTM_EFOREIGN for a handle of another pool. Both are
+ * recorded. The null handle: RTM_OK, a no-op (so RTM_SCOPED may end a
+ * failed acquire). p NULL: RTM_EINVAL, nothing recorded. */
 RTM_API rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h);
-RTM_API void *rtm_pool_alloc(rtm_pool *p);
+
+/* The raw-pointer fast path: a new live object (ctor run), or NULL with the
+ * reasons of rtm_pool_acquire. Aligned to the type's align. */
+RTM_API void *rtm_pool_alloc(rtm_pool *p) RTM_MALLOC_ATTR;
+
+/* Frees an object got from rtm_pool_alloc (or from _get of a handle, which
+ * then goes stale): runs dtor. Any pointer that is not an object of this pool
+ * is rejected without touching memory the pool does not own (the page map
+ * says which segments are rtmem's): RTM_EFOREIGN for another pool's object,
+ * a heap block, a stack address, a pointer into the middle of an object;
+ * RTM_ESTALE for an object already free. Both recorded, nothing changes, in
+ * every build. NULL: RTM_OK, a no-op. p NULL: RTM_EINVAL, nothing recorded. */
 RTM_API rtm_status rtm_pool_free(rtm_pool *p, void *obj);
+
+/* A pool's figures. Exact for an ordinary pool; for a concurrent one, read
+ * while other threads work, each counter is exact but they are not taken at
+ * one instant, and peak is sampled when threads refill or flush their caches
+ * (a lower bound). */
+typedef struct rtm_pool_info {
+    const char *name;         /* the pool's copy of rtm_type.name */
+    uint64_t size, align;     /* of one object */
+    uint64_t stride;          /* bytes per object in a slab */
+    uint64_t cap;             /* 0: none */
+    uint64_t live, peak;      /* objects */
+    uint64_t acquires, releases;
+    uint64_t hits;            /* acquires served by a free object */
+    uint64_t misses;          /* acquires that had to grow the pool */
+    uint64_t slabs, slab_bytes; /* slabs held now, and the size of one */
+    uint64_t retired;         /* slots retired (their generations spent) */
+    uint64_t bad_releases;    /* stale or foreign releases and frees caught */
+} rtm_pool_info;
+
+/* Fills *out. RTM_EINVAL if p or out is NULL. Any thread. */
+RTM_API rtm_status rtm_pool_stats(const rtm_pool *p, rtm_pool_info *out);
+
+/* RAII in C: releases a handle when its variable leaves scope.
+ *
+ *     {
+ *         RTM_SCOPED(pool) rtm_handle h = rtm_pool_acquire(pool);
+ *         struct node *n = rtm_pool_get(pool, h);
+ *         ...
+ *     }   // rtm_pool_release(pool, h) runs here, on every way out of the block
+ *
+ * Built on __attribute__((cleanup)): GCC and Clang, C only (in C++ write a
+ * destructor). The handle names its own pool: the release finds it through
+ * the process's pool registry (`pool` is there for the reader). Limits:
+ *  - it runs when the block is left normally, by return, break, continue or
+ *    goto; not on longjmp (lua_error!), exit(), abort() or thread cancellation;
+ *  - to keep the object past the block, move the handle out with
+ *    rtm_handle_take(&h); to release it early, rtm_pool_release(pool,
+ *    rtm_handle_take(&h)) (releasing h and leaving it set makes the scope's
+ *    release report RTM_ESTALE);
+ *  - the pool must outlive the block (a handle of a destroyed pool is then
+ *    ignored);
+ *  - a null handle (a failed acquire) is fine. */
+RTM_API void rtm_handle_scope_end(rtm_handle *h);
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__cplusplus)
+#  define RTM_SCOPED(pool) __attribute__((cleanup(rtm_handle_scope_end), unused))
+#endif
 
 /* ------------------------------------------------------------------------
  * The interner
