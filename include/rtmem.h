@@ -928,7 +928,8 @@ RTM_API void rtm_interner_destroy(rtm_interner *in);
  * len is 0 (the empty string is a string like any other). Returns 0, with
  * the status recorded, for: s NULL with len > 0 or len > RTM_INTERN_MAX_LEN
  * (RTM_EINVAL); memory refused by the page source (RTM_ENOMEM) or the
- * context's limit (RTM_ELIMIT); the id space used up (RTM_ELIMIT). A string
+ * context's limit (RTM_ELIMIT); the id space (RTM_SYM_MAX) or the string
+ * space (65535 chunks: 4 GiB of records) used up (RTM_ELIMIT). A string
  * already present is always found, whatever memory is left. in NULL: 0. */
 RTM_API rtm_sym rtm_intern(rtm_interner *in, const char *s, size_t len);
 
