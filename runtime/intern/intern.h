@@ -56,8 +56,9 @@
 
 /* A leaf of the directory: open addressing with linear probing over its
  * slots. Inserts and its split hold `lock`. A leaf that was split is kept
- * for reuse; reusing it bumps `gen`, which lets a lookup that raced with the
- * reuse notice (see _rtm_intern_find_slow). */
+ * for reuse by a later split, which makes `gen` odd while it refills the
+ * leaf and even again before publishing it, so a lookup that must trust a
+ * miss can tell it raced with a reuse (find_miss in interner.c). */
 typedef struct rtm_leaf {
     union {
         struct {
@@ -65,7 +66,6 @@ typedef struct rtm_leaf {
             _Atomic uint32_t gen;
             uint16_t count;          /* used slots (under lock) */
             uint8_t depth;           /* low hash bits all its strings share */
-            uint8_t spare_byte;
             uint32_t prefix;         /* those bits */
             struct rtm_leaf *next;   /* the spare list */
         } h;
@@ -73,6 +73,8 @@ typedef struct rtm_leaf {
     } u;
     _Atomic uint64_t slot[RTM_LEAF_SLOTS];
 } rtm_leaf;
+
+_Static_assert(sizeof(rtm_leaf) == RTM_LEAF_BYTES, "a leaf is one page: its header must fit 64 bytes");
 
 /* The directory: 1 << depth entries, indexed by the low `depth` bits of the
  * hash. A leaf of depth d serves the entries equal to its prefix in their low
@@ -318,7 +320,7 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_i
 void _rtm_interner_discard(rtm_interner *in);
 rtm_sym _rtm_intern_insert(rtm_interner *in, uint64_t h, const char *s, size_t len,
                            rtm_intern_kind kind, rtm_sym fixed, rtm_status *st);
-rtm_sym _rtm_interner_fail(rtm_interner *in, rtm_status s, const char *where);
+rtm_sym _rtm_interner_fail(rtm_interner *in, rtm_status s, const char *where) RTM_COLD;
 void *_rtm_intern_pages(rtm_interner *in, size_t bytes, rtm_status *why);
 void _rtm_intern_unpages(rtm_interner *in, void *p, size_t bytes);
 

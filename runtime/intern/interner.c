@@ -124,11 +124,6 @@ rtm_sym _rtm_interner_fail(rtm_interner *in, rtm_status s, const char *where)
     return 0;
 }
 
-static RTM_COLD rtm_sym fail_cold(rtm_interner *in, rtm_status s, const char *where)
-{
-    return _rtm_interner_fail(in, s, where);
-}
-
 /* ---- insert: the slow path ------------------------------------------------------ */
 
 /* Under the leaf's lock, where nothing moves and the leaf is never full: the
@@ -233,7 +228,7 @@ static rtm_sym intern_slow(rtm_interner *in, uint64_t h, const char *s, size_t l
     rtm_sym sym = insert(in, h, s, len, RTM_INTERN_PLAIN, 0, st, &inserted);
     if (sym != 0 && !inserted) return count_hit(in, len + 1, sym); /* another thread was first */
     count_miss(in);
-    if (sym == 0) return fail_cold(in, *st, where);
+    if (sym == 0) return _rtm_interner_fail(in, *st, where);
     return sym;
 }
 
@@ -258,7 +253,7 @@ rtm_status rtm_intern_ex(rtm_interner *in, const char *s, size_t len, rtm_sym *o
     if (out != NULL) *out = 0;
     if (in == NULL) return RTM_EINVAL;
     if (out == NULL || bad_bytes(s, len)) {
-        fail_cold(in, RTM_EINVAL, "rtm_intern_ex");
+        _rtm_interner_fail(in, RTM_EINVAL, "rtm_intern_ex");
         return RTM_EINVAL;
     }
     uint64_t h = rtm_hash(s, len, in->seed);
@@ -316,7 +311,7 @@ const char *rtm_sym_str(rtm_interner *in, rtm_sym sym, size_t *len)
     if (sym != 0 && sym < atomic_load_explicit(&in->next_id, memory_order_acquire))
         soff = _rtm_store_soff(in, sym);
     if (RTM_UNLIKELY(soff == 0)) {
-        fail_cold(in, RTM_EINVAL, "rtm_sym_str");
+        _rtm_interner_fail(in, RTM_EINVAL, "rtm_sym_str");
         return NULL;
     }
     size_t n;
@@ -492,7 +487,7 @@ void rtm_interner_destroy(rtm_interner *in)
 {
     if (in == NULL) return;
     if (!in->standalone) { /* a context's own: it ends with its context */
-        fail_cold(in, RTM_EINVAL, "rtm_interner_destroy");
+        _rtm_interner_fail(in, RTM_EINVAL, "rtm_interner_destroy");
         return;
     }
     rtm_ctx_destroy(in->ctx);
