@@ -53,6 +53,18 @@ extern "C" {
 #  define RTM_WARN_UNUSED
 #endif
 
+/* The alignment of a type, for the typed macros (RTM_ARENA_NEW), in every
+ * language this header supports: C99 has no _Alignof, C++ spells it alignof. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#  define RTM_ALIGNOF(T) alignof(T)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#  define RTM_ALIGNOF(T) _Alignof(T)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define RTM_ALIGNOF(T) __alignof__(T)
+#else
+#  define RTM_ALIGNOF(T) offsetof(struct { char c_; T t_; }, t_)
+#endif
+
 /* ------------------------------------------------------------------------
  * Status codes
  * ---------------------------------------------------------------------- */
@@ -248,7 +260,7 @@ RTM_API void rtm_arena_reset(rtm_arena *a);
 RTM_API void rtm_arena_destroy(rtm_arena *a);
 
 /* Typed allocation: RTM_ARENA_NEW(a, struct node) */
-#define RTM_ARENA_NEW(a, T) ((T *)rtm_arena_alloc((a), sizeof(T), _Alignof(T)))
+#define RTM_ARENA_NEW(a, T) ((T *)rtm_arena_alloc((a), sizeof(T), RTM_ALIGNOF(T)))
 
 /* ------------------------------------------------------------------------
  * Aligned buffers

@@ -1,0 +1,26 @@
+/* use.c: the public header, included alone and used as a C program would,
+ * compiled as C99 and C11 with -pedantic by tests/header.cmake. */
+#include <rtmem.h>
+#include <rtmem.h> /* twice: the include guard works */
+
+struct node {
+    struct node *left, *right;
+    double value;
+};
+
+/* The typed macros must expand in every language, not only parse. */
+struct node *new_node(rtm_arena *a)
+{
+    return RTM_ARENA_NEW(a, struct node);
+}
+
+int main(void)
+{
+    rtm_config cfg = {0, NULL, NULL, RTM_CTX_DEBUG};
+    rtm_ctx *ctx = rtm_ctx_new(&cfg);
+    rtm_stats st;
+    if (ctx == NULL) return 1;
+    rtm_ctx_stats(ctx, &st); /* static inline in the header */
+    rtm_ctx_destroy(ctx);
+    return st.version == RTM_STATS_VERSION ? 0 : 1;
+}
