@@ -285,28 +285,43 @@ RTM_API void rtm_buf_destroy(rtm_buf *b);
  * Layouts: records declared at run time
  * ---------------------------------------------------------------------- */
 
-/* A record declared at run time as a list of fields, laid out (size,
- * alignment, offsets) exactly as a C compiler lays out the equivalent struct;
- * computed by libffi. Layouts are owned by their context and immutable. */
+/* A record declared at run time (from C, Lua or Rust) as a list of fields.
+ * Its size, alignment and field offsets are exactly those a C compiler gives
+ * the equivalent struct on this platform: they are computed by libffi (a
+ * struct ffi_type per layout), not by hand.
+ *
+ * Layouts are immutable and owned by their context: they live until it is
+ * destroyed (there is no rtm_layout_destroy, so a layout nested in another,
+ * or used by a pool or a batch, can never dangle). Each takes a few hundred
+ * bytes of context memory. Making one is owner-thread only; reading one
+ * (every function below but rtm_layout_new) is safe from any thread. */
 typedef enum rtm_kind {
     RTM_KIND_I8 = 1, RTM_KIND_I16, RTM_KIND_I32, RTM_KIND_I64,
     RTM_KIND_U8, RTM_KIND_U16, RTM_KIND_U32, RTM_KIND_U64,
     RTM_KIND_F32, RTM_KIND_F64,
     RTM_KIND_PTR,    /* void * */
     RTM_KIND_SYM,    /* rtm_sym (uint32_t) */
-    RTM_KIND_HANDLE, /* rtm_handle (uint64_t) */
-    RTM_KIND_BOOL,   /* _Bool */
+    RTM_KIND_HANDLE, /* rtm_handle (a struct of one uint64_t) */
+    RTM_KIND_BOOL,   /* _Bool (C++ bool) */
     RTM_KIND_STR,    /* rtm_str: a pointer and a length (a string slice) */
-    RTM_KIND_RECORD  /* a nested layout (rtm_field.layout) */
+    RTM_KIND_RECORD  /* a nested layout (rtm_field.layout), laid out as a
+                        nested struct */
 } rtm_kind;
+
+#define RTM_KIND_LAST RTM_KIND_RECORD
+
+/* The most fields a layout may have. */
+#define RTM_LAYOUT_MAX_FIELDS 65536
 
 typedef struct rtm_layout rtm_layout;
 
+/* One field, as rtm_layout_new reads it. */
 typedef struct rtm_field {
-    const char *name;         /* unique within the layout, not empty */
+    const char *name;         /* unique within the layout, not empty; copied */
     rtm_kind kind;
-    size_t count;             /* 0 or 1: one value; n > 1: a fixed array of n */
-    const rtm_layout *layout; /* for RTM_KIND_RECORD, else NULL */
+    size_t count;             /* 0 or 1: one value; n > 1: a fixed array of n
+                                 (T name[n]), of any kind, records included */
+    const rtm_layout *layout; /* for RTM_KIND_RECORD (same context), else NULL */
 } rtm_field;
 
 /* A string slice, the C layout of RTM_KIND_STR. */
@@ -315,11 +330,51 @@ typedef struct rtm_str {
     size_t len;
 } rtm_str;
 
+/* One field, as a layout describes it (rtm_layout_field). */
+typedef struct rtm_field_info {
+    const char *name;         /* the layout's copy, NUL-terminated */
+    rtm_kind kind;
+    size_t count;             /* 1 for a single value, n for an array of n */
+    size_t offset;            /* offsetof(struct, name) */
+    size_t size;              /* sizeof(name): all count elements */
+    size_t elem_size;         /* one element: size / count */
+    const rtm_layout *layout; /* the nested layout of a RTM_KIND_RECORD, else NULL */
+} rtm_field_info;
+
+/* Lays out n fields, in order, as a C struct. name names the record (copied;
+ * NULL or "" makes an anonymous one). Owner thread; O(n).
+ * Returns NULL and records (rtm_ctx_error) RTM_EINVAL for: fields NULL, n 0
+ * or over RTM_LAYOUT_MAX_FIELDS, a NULL, empty or duplicate field name, an
+ * unknown kind, a RTM_KIND_RECORD without a layout or with a layout of
+ * another context, a layout given with any other kind, or counts so large
+ * that the record would pass RTM_MAX_ALLOC bytes. RTM_ENOMEM / RTM_ELIMIT
+ * when the context cannot hold it. ctx NULL: NULL, nothing recorded. */
 RTM_API rtm_layout *rtm_layout_new(rtm_ctx *ctx, const char *name,
                                    const rtm_field *fields, size_t n);
+
+/* sizeof and _Alignof of the equivalent struct. NULL: 0. */
 RTM_API size_t rtm_layout_size(const rtm_layout *l);
 RTM_API size_t rtm_layout_align(const rtm_layout *l);
-RTM_API long rtm_layout_offset(const rtm_layout *l, const char *field); /* -1: none */
+
+/* The record's name ("" if anonymous). NULL: NULL. */
+RTM_API const char *rtm_layout_name(const rtm_layout *l);
+
+/* How many fields it has. NULL: 0. */
+RTM_API size_t rtm_layout_field_count(const rtm_layout *l);
+
+/* The index (0-based, declaration order) of the field called `field`, or -1
+ * when there is none (or l or field is NULL). A hash lookup: O(1) expected.
+ * rtm_layout_find_n takes a name of len bytes, not NUL-terminated (for
+ * bindings whose strings carry their length). */
+RTM_API long rtm_layout_find(const rtm_layout *l, const char *field);
+RTM_API long rtm_layout_find_n(const rtm_layout *l, const char *field, size_t len);
+
+/* offsetof the field called `field`, or -1 when there is none. O(1). */
+RTM_API long rtm_layout_offset(const rtm_layout *l, const char *field);
+
+/* Describes field i (0-based). RTM_EINVAL when l or out is NULL or i is out
+ * of range (*out then untouched; nothing is recorded: l is read-only). */
+RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_info *out);
 
 /* ------------------------------------------------------------------------
  * Typed pools and handles
@@ -375,14 +430,245 @@ RTM_API int rtm_sym_is_keyword(rtm_interner *in, rtm_sym sym);
  * Batches: structure of arrays over a layout
  * ---------------------------------------------------------------------- */
 
+/* A batch holds rows of a layout as columns: one array per value of the
+ * row, so a kernel (below) runs over one field of every row at memory speed.
+ * Rows go in and out in the layout's C struct form, one at a time or in
+ * bulk (a transpose between the two forms).
+ *
+ * Columns. The layout is flattened into its leaf values, in row order, and
+ * each leaf is a column, numbered from 0:
+ *   - a field of a single value is one column, named as the field ("x");
+ *   - an array field T a[n] is n columns, "a[0]" .. "a[n-1]" (so a vec3
+ *     becomes three columns that each vectorize);
+ *   - a nested record is flattened: "pos.x", "pts[1].y".
+ * When every field is a single value of a non-record kind, column i is
+ * field i. A batch has at most RTM_BATCH_MAX_COLUMNS columns. Symbols
+ * (RTM_KIND_SYM) are columns of uint32_t ids; string slices (RTM_KIND_STR)
+ * are columns of rtm_str, whose bytes stay wherever the caller keeps them
+ * (an arena, typically): a batch copies the slice, never the string.
+ *
+ * Memory. Every column's base is aligned to RTM_SIMD_ALIGN (or the alignment
+ * given to rtm_batch_new_aligned), and its room is padded to a multiple of
+ * RTM_BATCH_PAD bytes, so a vector loop may read the whole last vector of a
+ * column (contents past the last row unspecified). The columns live in one
+ * range of the context's pages; growth doubles the capacity (remapping the
+ * range where the page source can) and moves the columns: a column pointer
+ * is valid until the next call that grows the batch (push, push_n, reserve,
+ * gather past the capacity) or destroys it.
+ *
+ * Padding. Only the values are stored: the padding bytes of a row (between
+ * fields, at its end, inside nested records) never reach a column, and rows
+ * read back have every padding byte zero.
+ *
+ * Errors: a NULL batch gives RTM_EINVAL (nothing recorded, as there is no
+ * context); anything else is recorded on the batch's context. A failing call
+ * changes nothing. Owner thread only; stats (batches_live, batch_rows,
+ * batch_bytes) may be read from any thread. */
 typedef struct rtm_batch rtm_batch;
 
+#define RTM_BATCH_MAX_COLUMNS 4096
+#define RTM_BATCH_PAD 64
+
+/* A batch over `row` (a layout of ctx), with room for a first few rows.
+ * NULL and RTM_EINVAL for a NULL or foreign layout (RTM_EFOREIGN if it is
+ * another context's) or one with more than RTM_BATCH_MAX_COLUMNS leaves;
+ * RTM_ENOMEM / RTM_ELIMIT when the pages cannot be had. ctx NULL: NULL. */
 RTM_API rtm_batch *rtm_batch_new(rtm_ctx *ctx, const rtm_layout *row);
-RTM_API rtm_status rtm_batch_push(rtm_batch *b, const void *row);
-RTM_API rtm_status rtm_batch_get(const rtm_batch *b, size_t i, void *row);
-RTM_API void *rtm_batch_column(rtm_batch *b, size_t field);
-RTM_API size_t rtm_batch_len(const rtm_batch *b);
+
+/* The same with columns aligned to `align`: a power of two from
+ * RTM_SIMD_ALIGN to 4096 (64 for AVX-512 loads that never split a cache
+ * line). Any other value: NULL, RTM_EINVAL. */
+RTM_API rtm_batch *rtm_batch_new_aligned(rtm_ctx *ctx, const rtm_layout *row, size_t align);
+
+/* Gives its pages back. Column pointers die with it. NULL is a no-op;
+ * destroying a batch twice is undefined, like free. rtm_ctx_destroy ends the
+ * batches the caller forgot. */
 RTM_API void rtm_batch_destroy(rtm_batch *b);
+
+/* Rows held, rows there is room for, and the layout. NULL: 0 / NULL. */
+RTM_API size_t rtm_batch_len(const rtm_batch *b);
+RTM_API size_t rtm_batch_cap(const rtm_batch *b);
+RTM_API const rtm_layout *rtm_batch_layout(const rtm_batch *b);
+
+/* Makes room for `rows` rows in all (not `rows` more). A capacity whose
+ * bytes would pass RTM_MAX_ALLOC: RTM_EINVAL; no memory: RTM_ENOMEM or
+ * RTM_ELIMIT. The batch is unchanged on failure. */
+RTM_API rtm_status rtm_batch_reserve(rtm_batch *b, size_t rows);
+
+/* Forgets every row, keeping the room. */
+RTM_API void rtm_batch_clear(rtm_batch *b);
+
+/* Appends one row given in the layout's C form (rtm_layout_size bytes at
+ * `row`, any alignment). row NULL: RTM_EINVAL. Amortized O(columns). */
+RTM_API rtm_status rtm_batch_push(rtm_batch *b, const void *row);
+
+/* Appends n rows stored one after the other (n * rtm_layout_size bytes):
+ * the bulk AoS -> SoA transpose, cache-blocked. n 0: RTM_OK. rows NULL with
+ * n > 0, or a length that would overflow: RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_push_n(rtm_batch *b, const void *rows, size_t n);
+
+/* Writes row i in the layout's C form, padding bytes zeroed. i >= len or
+ * row NULL: RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_get(const rtm_batch *b, size_t i, void *row);
+
+/* Writes rows first .. first + n - 1, one after the other: the bulk SoA ->
+ * AoS transpose, padding zeroed. first + n > len, or rows NULL with n > 0:
+ * RTM_EINVAL. */
+RTM_API rtm_status rtm_batch_get_n(const rtm_batch *b, size_t first, size_t n, void *rows);
+
+/* Overwrites row i (i < len) with `row`. RTM_EINVAL otherwise. */
+RTM_API rtm_status rtm_batch_set(rtm_batch *b, size_t i, const void *row);
+
+/* Appends to dst the rows idx[0..n) of src, column by column with the
+ * gather kernels: a selection (rtm_sel_indices) becomes a filtered batch.
+ * src and dst must have the same layout (RTM_ETYPE) and context
+ * (RTM_EFOREIGN); an index >= rtm_batch_len(src): RTM_EINVAL. dst may be
+ * src. Nothing changes on failure. */
+RTM_API rtm_status rtm_batch_gather(rtm_batch *dst, const rtm_batch *src, const uint32_t *idx,
+                                    size_t n);
+
+/* Columns: how many, and column `col`'s description. */
+typedef struct rtm_column_info {
+    const char *name;  /* "x", "a[2]", "pos.y": the batch's copy */
+    rtm_kind kind;     /* the leaf's kind, never RTM_KIND_RECORD */
+    size_t width;      /* bytes per value */
+    size_t offset;     /* where the value sits in the C row */
+} rtm_column_info;
+
+RTM_API size_t rtm_batch_columns(const rtm_batch *b);
+
+/* RTM_EINVAL (recorded) for col out of range, or out NULL. */
+RTM_API rtm_status rtm_batch_column_info(const rtm_batch *b, size_t col, rtm_column_info *out);
+
+/* The column's values: rtm_batch_len(b) of them, of its kind's C type,
+ * aligned as the batch's columns are. col out of range: NULL, RTM_EINVAL. */
+RTM_API void *rtm_batch_column(rtm_batch *b, size_t col);
+
+/* The same, checking the kind: a column of another kind gives NULL and
+ * RTM_ETYPE. `const double *x = rtm_batch_column_as(b, 2, RTM_KIND_F64);` */
+RTM_API void *rtm_batch_column_as(rtm_batch *b, size_t col, rtm_kind kind);
+
+/* The column called `name` ("a[2]", "pos.y"), or its number; O(columns).
+ * No such column: NULL / -1, and RTM_EINVAL recorded. */
+RTM_API void *rtm_batch_column_by_name(rtm_batch *b, const char *name);
+RTM_API long rtm_batch_column_index(const rtm_batch *b, const char *name);
+
+/* ------------------------------------------------------------------------
+ * Column kernels: vectorized, chosen once for the CPU
+ * ---------------------------------------------------------------------- */
+
+/* The kernels below work on any array of their element type (a batch
+ * column, an rtm_buf, a plain C array), at any alignment the type allows;
+ * they never read outside [x, x + n). They use no context: they return a
+ * status (RTM_EINVAL for a NULL pointer with n > 0, a NULL result pointer or
+ * an unknown operator, leaving the result untouched) and may be called from
+ * any thread.
+ *
+ * Each kernel has a scalar, an SSE2, an AVX2 and an AVX-512 version; the
+ * best one the CPU (and OS) supports is chosen on first use, or the one the
+ * environment variable RTM_SIMD names (scalar, sse2, avx2, avx512; a path the
+ * CPU lacks falls back to the best it has). All paths give bit-identical
+ * results, NaN and infinity included, so a program's output never depends on
+ * the machine it ran on. */
+typedef enum rtm_simd {
+    RTM_SIMD_SCALAR = 0,
+    RTM_SIMD_SSE2,
+    RTM_SIMD_AVX2,
+    RTM_SIMD_AVX512
+} rtm_simd;
+
+/* The path in use, the best the CPU supports, and a path's name ("scalar",
+ * "sse2", "avx2", "avx512"; "unknown" otherwise). Any thread. */
+RTM_API rtm_simd rtm_simd_active(void);
+RTM_API rtm_simd rtm_simd_best(void);
+RTM_API const char *rtm_simd_name(rtm_simd level);
+
+/* Switches every kernel to `level`, process-wide (tests and benchmarks
+ * compare paths with it). RTM_EINVAL, and no change, if the CPU lacks it or
+ * level is unknown. Safe while other threads run kernels: a call in flight
+ * finishes on the path it started with. */
+RTM_API rtm_status rtm_simd_select(rtm_simd level);
+
+/* Sums. Integer sums are exact: i32 and i64 columns are summed in 128 bits.
+ * If the exact sum does not fit in int64_t, *out gets it modulo 2^64 and the
+ * status is RTM_ELIMIT (an i32 column needs more than 2^32 values for that).
+ *
+ * Floating-point sums use compensated (Neumaier) summation in 16 lanes,
+ * value i going to lane i % 16, the lanes combined the same way on every
+ * path; f32 values are summed in double. For finite values and no overflow,
+ * with S the exact sum, u = 2^-53 and m = ceil(n / 16):
+ *     |*out - S| <= 2u|S| + m^2 u^2 (|x_0| + ... + |x_n-1|)
+ * that is, the correctly rounded sum to within about one unit in the last
+ * place unless the cancellation is enormous. A NaN anywhere, or +inf with
+ * -inf, gives NaN; otherwise an infinity gives that infinity, and a sum
+ * that overflows gives +inf or -inf. A NaN result is always the default
+ * quiet NaN (positive, no payload). n 0: 0. */
+RTM_API rtm_status rtm_col_sum_i32(const int32_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_sum_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_sum_f32(const float *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_sum_f64(const double *x, size_t n, double *out);
+
+/* Means: the sum above divided by n (integer columns: the exact sum divided
+ * in long double, then rounded to double). n 0: RTM_EINVAL. */
+RTM_API rtm_status rtm_col_mean_i32(const int32_t *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_i64(const int64_t *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_f32(const float *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_mean_f64(const double *x, size_t n, double *out);
+
+/* Smallest and largest value. Floating point follows IEEE 754-2019
+ * minimum/maximum: a NaN anywhere gives NaN (the default quiet NaN), and
+ * -0.0 counts as less than +0.0. n 0: RTM_EINVAL (no value to give). */
+RTM_API rtm_status rtm_col_min_i32(const int32_t *x, size_t n, int32_t *out);
+RTM_API rtm_status rtm_col_min_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_min_f32(const float *x, size_t n, float *out);
+RTM_API rtm_status rtm_col_min_f64(const double *x, size_t n, double *out);
+RTM_API rtm_status rtm_col_max_i32(const int32_t *x, size_t n, int32_t *out);
+RTM_API rtm_status rtm_col_max_i64(const int64_t *x, size_t n, int64_t *out);
+RTM_API rtm_status rtm_col_max_f32(const float *x, size_t n, float *out);
+RTM_API rtm_status rtm_col_max_f64(const double *x, size_t n, double *out);
+
+/* A selection: a bitmap of n bits in RTM_SEL_WORDS(n) 64-bit words, bit i
+ * (bit i % 64 of word i / 64) for value i; the bits past n in the last word
+ * are 0. */
+#define RTM_SEL_WORDS(n) (((n) + 63) / 64)
+
+typedef enum rtm_cmp {
+    RTM_CMP_LT = 1, RTM_CMP_LE, RTM_CMP_EQ, RTM_CMP_NE, RTM_CMP_GE, RTM_CMP_GT
+} rtm_cmp;
+
+/* Sets bit i of `bits` to (x[i] op v), for i < n, writing RTM_SEL_WORDS(n)
+ * words. Floating point compares as C does: a NaN on either side makes
+ * every operator false except RTM_CMP_NE, which is true; -0.0 == +0.0. */
+RTM_API rtm_status rtm_col_cmp_i32(const int32_t *x, size_t n, rtm_cmp op, int32_t v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_i64(const int64_t *x, size_t n, rtm_cmp op, int64_t v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_f32(const float *x, size_t n, rtm_cmp op, float v,
+                                   uint64_t *bits);
+RTM_API rtm_status rtm_col_cmp_f64(const double *x, size_t n, rtm_cmp op, double v,
+                                   uint64_t *bits);
+
+/* The number of bits set among the first n of a selection. */
+RTM_API size_t rtm_sel_count(const uint64_t *bits, size_t n);
+
+/* Writes the positions of the bits set among the first n, in increasing
+ * order, to idx (room for rtm_sel_count of them; n <= 2^32) and returns
+ * how many. NULL bits or idx with n > 0, or n > 2^32: 0. */
+RTM_API size_t rtm_sel_indices(const uint64_t *bits, size_t n, uint32_t *idx);
+
+/* Gather: out[k] = col[idx[k]] for k < n, for columns of 4-byte (i32, u32,
+ * f32, symbols) or 8-byte values (i64, f64, handles, pointers); col holds
+ * len values. An index >= len: RTM_EINVAL and nothing written. out must not
+ * overlap col or idx. */
+RTM_API rtm_status rtm_col_gather_32(const void *col, size_t len, const uint32_t *idx, size_t n,
+                                     void *out);
+RTM_API rtm_status rtm_col_gather_64(const void *col, size_t len, const uint32_t *idx, size_t n,
+                                     void *out);
+
+/* y[i] = a * x[i] + y[i] for i < n: the product rounded, then the sum (never
+ * a fused multiply-add, so every path agrees). x and y may be the same
+ * array, but must not otherwise overlap. */
+RTM_API rtm_status rtm_col_axpy_f64(double a, const double *x, double *y, size_t n);
 
 /* ------------------------------------------------------------------------
  * Metrics
