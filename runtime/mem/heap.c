@@ -14,7 +14,7 @@
 
 /* ---- the size -> class table -------------------------------------------- */
 
-#define T1(g) RTM_CLASS_OF((g) * 8)
+#define T1(g) (uint8_t)RTM_CLASS_OF((g) * 8)
 #define T4(g) T1(g), T1((g) + 1), T1((g) + 2), T1((g) + 3)
 #define T16(g) T4(g), T4((g) + 4), T4((g) + 8), T4((g) + 12)
 #define T64(g) T16(g), T16((g) + 16), T16((g) + 32), T16((g) + 48)

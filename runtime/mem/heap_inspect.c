@@ -61,6 +61,12 @@ typedef struct free_map {
 static bool map_test(const free_map *m, size_t i) { return (m->bits[i >> 6] >> (i & 63)) & 1; }
 static void map_set(free_map *m, size_t i) { m->bits[i >> 6] |= (uint64_t)1 << (i & 63); }
 
+/* n bytes all RTM_FILL_FREED: the first is, and each equals the next. */
+static bool all_fill(const unsigned char *p, size_t n)
+{
+    return n == 0 || (p[0] == RTM_FILL_FREED && memcmp(p, p + 1, n - 1) == 0);
+}
+
 /* Marks the page's free blocks; RTM_EINVAL on a link out of the page, off a
  * block boundary, beyond the carved blocks, or seen twice (a cycle), and in
  * debug pages on a free block whose size is recorded or whose fill pattern
@@ -78,11 +84,9 @@ static rtm_status page_free_map(rtm_heap_page *page, free_map *m, size_t *count)
         n++;
         if (debug) {
             if (page->dsize[idx] != 0) return RTM_EINVAL;
-            const unsigned char *bytes = (const unsigned char *)b;
             rtm_track_internal(b, page->block_size);
-            bool intact = true;
-            for (size_t i = sizeof(rtm_block); i < page->block_size; i++)
-                if (bytes[i] != RTM_FILL_FREED) intact = false;
+            bool intact = all_fill((const unsigned char *)b + sizeof(rtm_block),
+                                   page->block_size - sizeof(rtm_block));
             rtm_track_noaccess(b, page->block_size);
             if (!intact) return RTM_EINVAL;
         }

@@ -39,11 +39,12 @@
 
 /* The class of n bytes, 1 <= n <= RTM_SMALL_MAX, as a constant expression:
  * up to 128, one class per 8 bytes; above, with b the top bit of n - 1,
- * 8 classes per [2^b, 2^(b+1)), steps of 2^(b-3). */
+ * 8 classes per [2^b, 2^(b+1)), steps of 2^(b-3). (The | 128 changes nothing
+ * above 128 and keeps the unused branch's shifts defined below it.) */
+#define RTM_CLASS_B_(n) RTM_LOG2_(((n) - 1) | 128)
 #define RTM_CLASS_OF(n)                                                          \
     ((n) <= 128 ? (unsigned)(((n) - 1) >> 3)                                     \
-                : (unsigned)(((RTM_LOG2_((n) - 1) - 6) << 3) +                   \
-                             (((n) - 1) >> (RTM_LOG2_((n) - 1) - 3))))
+                : (unsigned)(((RTM_CLASS_B_(n) - 6) << 3) + (((n) - 1) >> (RTM_CLASS_B_(n) - 3))))
 
 /* The block size of class c (the inverse: the largest n of the class). */
 static inline size_t rtm_class_size(unsigned c)
