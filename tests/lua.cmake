@@ -2,6 +2,9 @@
 #  - lua_compat_*: the same command lines under the stock lua5.4 and under
 #    rtlua, stdout, stderr and exit status compared byte for byte
 #    (tests/lua/compat.sh); again with the context in debug mode.
+#  - lua_test_<x>_{rtlua,stock}: the rtmem module's test scripts
+#    (tests/lua/module), under rtlua and under lua5.4 with rtmem.so.
+#  - lua_module_install: rtmem.so installed, then required by lua5.4.
 #  - lua_rtlua_host: rtlua's own behaviour: the limit, stats, heap choice.
 if(RTM_BUILD_LUA)
   find_program(RTM_LUA_STOCK NAMES lua5.4)
@@ -33,6 +36,28 @@ if(RTM_BUILD_LUA)
       ENVIRONMENT "RTLUA_READLINE=${rl};${RTM_TEST_ENV}")
   else()
     message(STATUS "lua5.4 not found: the rtlua compatibility tests are not registered")
+  endif()
+
+  # The module's test scripts, each under rtlua (rtmem built in, on the
+  # interpreter's own context too) and under the stock lua5.4 loading
+  # rtmem.so from the build tree. A sanitized rtmem.so cannot load into the
+  # uninstrumented lua5.4, so the sanitizer builds run the rtlua half.
+  file(GLOB RTM_LUA_MODULE_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/lua/module/test_*.lua)
+  foreach(script ${RTM_LUA_MODULE_TESTS})
+    get_filename_component(name ${script} NAME_WE)
+    add_test(NAME lua_${name}_rtlua COMMAND $<TARGET_FILE:rtlua> ${script})
+    set_tests_properties(lua_${name}_rtlua PROPERTIES LABELS lua TIMEOUT 300
+      ENVIRONMENT "RTM_CTX_DEBUG=1;${RTM_TEST_ENV}")
+    if(RTM_LUA_STOCK AND NOT RTM_SANITIZE)
+      add_test(NAME lua_${name}_stock COMMAND ${RTM_LUA_STOCK} ${script})
+      set_tests_properties(lua_${name}_stock PROPERTIES LABELS lua TIMEOUT 300
+        ENVIRONMENT "LUA_CPATH=$<TARGET_FILE_DIR:rtmem_lua>/?.so;${RTM_TEST_ENV}")
+    endif()
+  endforeach()
+  if(RTM_LUA_STOCK AND NOT RTM_SANITIZE)
+    add_test(NAME lua_module_install
+      COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/lua/install_check.sh ${PROJECT_BINARY_DIR} ${RTM_LUA_STOCK})
+    set_tests_properties(lua_module_install PROPERTIES LABELS lua TIMEOUT 300)
   endif()
 
   add_executable(test_rtlua_host ${CMAKE_CURRENT_SOURCE_DIR}/lua/test_rtlua_host.c)

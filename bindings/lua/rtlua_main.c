@@ -25,6 +25,7 @@
 
 #include "lauxlib.h"
 #include "rtmem.h"
+#include "rtmem_lua.h"
 
 /* The one host of the process: static so the exit handler (os.exit skips
  * main's return) and leak checkers can reach the state. */
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
     rtlua_run run;
     run.argc = argc;
     run.argv = argv;
-    run.open_extra = NULL;
+    run.open_extra = rtmem_lua_preload; /* require "rtmem" finds it built in */
     rtlua_set_progname(argv);
     rtlua_parse_args(argc, argv, &run.args);
     if (run.args.help) {
