@@ -373,23 +373,52 @@ START_TEST(heap_debug_catches_misuse)
 }
 END_TEST
 
-/* Without RTM_CTX_DEBUG, a double free is still caught where the metadata
- * says so: a cached large span, or a page back in the empty cache. */
-START_TEST(heap_release_stale_where_cheap)
+/* A double free is also caught, in every build, where the metadata says
+ * the memory is free: a large block's span waiting in the cache. */
+START_TEST(heap_release_stale_large)
 {
     rtm_ctx *ctx = new_ctx(0);
     char *big = rtm_alloc(ctx, 40000);
     rtm_free(ctx, big, 40000);
     ck_assert_int_eq(rtm_free_checked(ctx, big, 40000), RTM_ESTALE);
-    /* two full pages of one class (63 blocks of 1 KiB each); emptying the
-     * first, which is not the current one, sends it to the empty cache */
-    enum { PER_PAGE = (65536 - 128) / 1024, N = 2 * PER_PAGE };
+    ck_assert_ptr_null(rtm_realloc(ctx, big, 40000, 50000));
+    ck_assert_int_eq(rtm_ctx_error(ctx), RTM_ESTALE);
+    ck_assert_uint_eq(stats_of(ctx).heap_bad_frees, 2);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    /* once trimmed, the span is the OS's again: the pointer is foreign */
+    rtm_ctx_trim(ctx);
+    ck_assert_int_eq(rtm_free_checked(ctx, big, 40000), RTM_EFOREIGN);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    rtm_ctx_destroy(ctx);
+}
+END_TEST
+
+/* A page that empties while its class has another page with room leaves
+ * the class for the empty-page cache, where any free into it is stale. */
+START_TEST(heap_emptied_page_is_stale)
+{
+    rtm_ctx *ctx = new_ctx(RTM_CTX_DEBUG); /* frees go straight to the pages */
+    rtm_stats st = stats_of(ctx);
+    enum { N = 3 * 64 };
     void *blocks[N];
     for (int i = 0; i < N; i++) blocks[i] = rtm_alloc(ctx, 1024);
-    for (int i = 0; i < PER_PAGE; i++) rtm_free(ctx, blocks[i], 1024);
+    rtm_stats full = stats_of(ctx);
+    ck_assert_uint_eq(full.heap_pages - st.heap_pages, 4); /* 3 full, one with room */
+    /* the first page: all its blocks back; it is not the class's only page with room */
+    void *first_page = (void *)((uintptr_t)blocks[0] & ~(uintptr_t)0xFFFF);
+    int on_first = 0;
+    for (int i = 0; i < N; i++)
+        if (((uintptr_t)blocks[i] & ~(uintptr_t)0xFFFF) == (uintptr_t)first_page) {
+            rtm_free(ctx, blocks[i], 1024);
+            on_first++;
+        }
+    ck_assert_int_gt(on_first, 10);
     ck_assert_int_eq(rtm_free_checked(ctx, blocks[0], 1024), RTM_ESTALE);
-    for (int i = PER_PAGE; i < N; i++) rtm_free(ctx, blocks[i], 1024);
-    ck_assert_uint_eq(stats_of(ctx).heap_bad_frees, 2);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+    for (int i = 0; i < N; i++)
+        if (((uintptr_t)blocks[i] & ~(uintptr_t)0xFFFF) != (uintptr_t)first_page)
+            ck_assert_int_eq(rtm_free_checked(ctx, blocks[i], 1024), RTM_OK);
+    ck_assert_uint_eq(stats_of(ctx).heap_bad_frees, 1);
     ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
     rtm_ctx_destroy(ctx);
 }
@@ -845,7 +874,8 @@ static Suite *heap_suite(void)
     tcase_add_loop_test(tc, heap_foreign_pointers, 0, 2);
     tcase_add_loop_test(tc, heap_wrong_class_size, 0, 2);
     tcase_add_test(tc, heap_debug_catches_misuse);
-    tcase_add_test(tc, heap_release_stale_where_cheap);
+    tcase_add_test(tc, heap_release_stale_large);
+    tcase_add_test(tc, heap_emptied_page_is_stale);
 #ifndef TEST_ASAN
     tcase_add_test(tc, heap_debug_poison_and_write_after_free);
 #endif

@@ -1,12 +1,13 @@
 /*
  * heap.c: the small-object heap's public entry points and their fast paths.
  *
- * The fast paths are all that is here: an allocation pops the first free
- * block of its class's current page; a free checks the pointer against the
- * page map and its page's header and pushes the block onto that page's list;
- * a realloc within one class only moves the byte count. Everything else
- * (a new page, large blocks, debug checks, errors) is one call away, out of
- * line, in heap_slow.c.
+ * The fast paths are all that is here: an allocation pops its class's cache
+ * of recently freed blocks; a free checks the pointer against the page map
+ * and its page's header and pushes the block onto its class's cache; a
+ * realloc within one class only moves the byte count, and one between two
+ * small classes is those two fast paths and a copy. Everything else (refills,
+ * flushes, pages, large blocks, debug checks, errors) is one call away, out
+ * of line, in heap_slow.c.
  */
 #include "heap_impl.h"
 
@@ -21,40 +22,38 @@
 #define T256(g) T64(g), T64((g) + 64), T64((g) + 128), T64((g) + 192)
 #define T1024(g) T256(g), T256((g) + 256), T256((g) + 512), T256((g) + 768)
 
-const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES] = {0, T1024(1)};
+/* entry g: the class of 8g + 8 bytes (T1(g) takes the granule count g + 1) */
+const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES] = {T1024(1)};
 
 _Static_assert(RTM_CLASS_OF(RTM_SMALL_MAX) == RTM_CLASS_COUNT - 1, "size classes");
-_Static_assert(RTM_CLASS_GRANULES == 1025, "one entry per 8-byte granule up to 8 KiB");
+_Static_assert(RTM_CLASS_GRANULES == 1024, "one entry per 8-byte granule up to 8 KiB");
 
 /* ---- fast paths ----------------------------------------------------------- */
 
-/* Pops a block of `size` (1..RTM_SMALL_MAX) from its class's current page,
- * or NULL when that page has none (the empty page included). */
-RTM_INLINE void *alloc_fast(rtm_ctx *ctx, size_t size)
+RTM_INLINE rtm_heap_class *class_of(rtm_ctx *ctx, size_t size)
 {
-    rtm_heap_class *cls = &ctx->heap.cls[rtm_size_class(size)];
-    rtm_heap_page *page = cls->page;
-    rtm_block *b = page->free;
-    if (RTM_UNLIKELY(b == NULL)) return NULL;
-    page->free = rtm_block_next(b);
-    page->used++;
-    rtm_counter_add(&cls->allocs, 1);
-    rtm_heap_bytes_add(&ctx->heap, size);
-    rtm_track_alloc(b, size);
-    return b;
+    return &ctx->heap.cls[rtm_size_class(size)];
 }
 
 /* The page of p when p is in one of ctx's heap pages, whose class `size`
  * fits and which has no flag asking for the slow path; else NULL. Never
- * touches memory before the page map says it is rtmem's. A NULL p or ctx
- * fails here too (no page's ctx is NULL; address 0 is never mapped). */
+ * touches memory before the page map says it is rtmem's; a page a free
+ * validated before needs no second look (it stays ctx's, without flags, until
+ * it is released or flagged, which forget it: rtm_page_forget). A NULL p
+ * fails too: address 0 is never mapped. */
 RTM_INLINE rtm_heap_page *page_fast(rtm_ctx *ctx, void *p, size_t size)
 {
-    if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return NULL;
     rtm_heap_page *page = rtm_page_of(p);
-    if (RTM_UNLIKELY(page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE))
-        return NULL;
-    if (RTM_UNLIKELY(!rtm_page_fits(page, size) || page->flags != 0)) return NULL;
+    if (RTM_UNLIKELY(ctx == NULL)) return NULL;
+    rtm_heap_page **seen = rtm_page_seen(&ctx->heap, page);
+    if (page != *seen) {
+        if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return NULL;
+        if (RTM_UNLIKELY(page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE ||
+                         page->flags != 0))
+            return NULL;
+        *seen = page; /* a page with a flag is never remembered */
+    }
+    if (RTM_UNLIKELY(!rtm_page_fits(page, size))) return NULL;
     return page;
 }
 
@@ -62,29 +61,31 @@ RTM_INLINE bool free_fast(rtm_ctx *ctx, void *p, size_t size)
 {
     rtm_heap_page *page = page_fast(ctx, p, size);
     if (page == NULL) return false;
-    rtm_track_free(p, (size_t)page->min_size + page->span);
-    rtm_block_link((rtm_block *)p, page->free);
-    page->free = (rtm_block *)p;
-    rtm_heap_class *cls = page->cls;
-    rtm_counter_add(&cls->frees, 1);
-    rtm_heap_bytes_sub(&ctx->heap, size);
-    /* An empty page that is not its class's current one goes back; the
-     * current one stays, so alloc/free pairs never churn pages. */
-    if (RTM_UNLIKELY(--page->used == 0) && page != cls->page) _rtm_heap_page_retire(ctx, page);
+    rtm_free_to_cache(ctx, page, p, size);
     return true;
 }
 
-/* In place when both sizes are in p's class. */
-RTM_INLINE bool realloc_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
+/* In place when both sizes are in p's class; between two small classes by
+ * the fast paths. NULL: the slow path decides. */
+RTM_INLINE void *realloc_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
 {
     rtm_heap_page *page = page_fast(ctx, p, old_size);
-    if (page == NULL || !rtm_page_fits(page, new_size)) return false;
+    if (page == NULL) return NULL;
     rtm_heap *h = &ctx->heap;
+    if (rtm_page_fits(page, new_size)) {
+        rtm_counter_add(&h->reallocs, 1);
+        rtm_counter_add(&h->reallocs_in_place, 1);
+        rtm_heap_bytes_resize(h, old_size, new_size);
+        rtm_track_resize(p, old_size, new_size);
+        return p;
+    }
+    if (new_size - 1 >= RTM_SMALL_MAX) return NULL;
+    void *q = rtm_alloc_from_cache(ctx, class_of(ctx, new_size), new_size);
+    if (q == NULL) return NULL;
     rtm_counter_add(&h->reallocs, 1);
-    rtm_counter_add(&h->reallocs_in_place, 1);
-    rtm_heap_bytes_resize(h, old_size, new_size);
-    rtm_track_resize(p, old_size, new_size);
-    return true;
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    rtm_free_to_cache(ctx, page, p, old_size);
+    return q;
 }
 
 /* ---- the public entry points --------------------------------------------- */
@@ -92,7 +93,7 @@ RTM_INLINE bool realloc_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_
 void *rtm_alloc(rtm_ctx *ctx, size_t size)
 {
     if (RTM_LIKELY(ctx != NULL && size - 1 < RTM_SMALL_MAX)) {
-        void *p = alloc_fast(ctx, size);
+        void *p = rtm_alloc_from_cache(ctx, class_of(ctx, size), size);
         if (RTM_LIKELY(p != NULL)) return p;
     }
     return _rtm_heap_alloc_slow(ctx, size, false, "rtm_alloc");
@@ -104,7 +105,7 @@ void *rtm_calloc(rtm_ctx *ctx, size_t n, size_t size)
     if (ctx == NULL) return NULL;
     if (rtm_mul_overflow(n, size, &total)) return _rtm_fail_null(ctx, RTM_EINVAL, "rtm_calloc");
     if (RTM_LIKELY(total - 1 < RTM_SMALL_MAX)) {
-        void *p = alloc_fast(ctx, total);
+        void *p = rtm_alloc_from_cache(ctx, class_of(ctx, total), total);
         if (RTM_LIKELY(p != NULL)) return memset(p, 0, total);
     }
     return _rtm_heap_alloc_slow(ctx, total, true, "rtm_calloc");
@@ -124,7 +125,8 @@ rtm_status rtm_free_checked(rtm_ctx *ctx, void *p, size_t size)
 
 void *rtm_realloc(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
 {
-    if (RTM_LIKELY(realloc_fast(ctx, p, old_size, new_size))) return p;
+    void *q = realloc_fast(ctx, p, old_size, new_size);
+    if (RTM_LIKELY(q != NULL)) return q;
     return _rtm_heap_realloc_slow(ctx, p, old_size, new_size, "rtm_realloc");
 }
 
@@ -139,7 +141,8 @@ void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (ptr == NULL) {
         /* osize is the type tag of the new object, not a size. */
         void *p = NULL;
-        if (RTM_LIKELY(ctx != NULL && nsize - 1 < RTM_SMALL_MAX)) p = alloc_fast(ctx, nsize);
+        if (RTM_LIKELY(ctx != NULL && nsize - 1 < RTM_SMALL_MAX))
+            p = rtm_alloc_from_cache(ctx, class_of(ctx, nsize), nsize);
         if (RTM_UNLIKELY(p == NULL)) {
             p = _rtm_heap_alloc_slow(ctx, nsize, false, "rtm_lua_alloc");
             if (p == NULL) return NULL;
@@ -149,6 +152,7 @@ void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     /* A shrink never fails: the slow path keeps the block in place when it
      * cannot move it (rtm_realloc does the same). */
-    if (RTM_LIKELY(realloc_fast(ctx, ptr, osize, nsize))) return ptr;
+    void *q = realloc_fast(ctx, ptr, osize, nsize);
+    if (RTM_LIKELY(q != NULL)) return q;
     return _rtm_heap_realloc_slow(ctx, ptr, osize, nsize, "rtm_lua_alloc");
 }

@@ -40,11 +40,56 @@ RTM_INLINE bool rtm_page_fits(const rtm_heap_page *page, size_t size)
     return size - page->min_size <= page->span;
 }
 
-/* The free list allocations pop from: debug pages keep theirs aside so the
- * fast path always finds none and every debug allocation is checked. */
-RTM_INLINE rtm_block **rtm_page_list(rtm_heap_page *page)
+/* The entry of the validated-page table a page would occupy. */
+RTM_INLINE rtm_heap_page **rtm_page_seen(rtm_heap *h, const rtm_heap_page *page)
 {
-    return (page->flags & RTM_PAGE_DEBUG) ? &page->dfree : &page->free;
+    return &h->seen[((uintptr_t)page >> RTM_SEGMENT_SHIFT) & (RTM_HEAP_SEEN - 1)];
+}
+
+/* A page the free fast path must no longer take as validated. */
+RTM_INLINE void rtm_page_forget(rtm_heap *h, const rtm_heap_page *page)
+{
+    rtm_heap_page **seen = rtm_page_seen(h, page);
+    if (*seen == page) *seen = RTM_NO_PAGE;
+}
+
+/* Flags a page (which the fast path then must not take as validated). */
+RTM_INLINE void rtm_page_set_flag(rtm_heap *h, rtm_heap_page *page, uint8_t flag)
+{
+    page->flags |= flag;
+    rtm_page_forget(h, page);
+}
+
+/* ---- the class caches ------------------------------------------------------- */
+
+RTM_INLINE unsigned rtm_class_index(const rtm_heap *h, const rtm_heap_class *cls)
+{
+    return (unsigned)(cls - h->cls);
+}
+
+/* The most blocks class c's cache holds before its older half goes back. */
+RTM_INLINE uint64_t rtm_cache_limit(unsigned c)
+{
+    size_t n = RTM_HEAP_CACHE_BYTES / rtm_class_size(c);
+    return n < 4 ? 4 : n;
+}
+
+/* Blocks in the cache: frees - allocs + base, where base = limit - threshold. */
+RTM_INLINE uint64_t rtm_cache_count(const rtm_heap *h, const rtm_heap_class *cls)
+{
+    int64_t diff = (int64_t)(rtm_counter_get(&cls->frees) - rtm_counter_get(&cls->allocs));
+    return (uint64_t)(diff + (int64_t)rtm_cache_limit(rtm_class_index(h, cls)) - cls->threshold);
+}
+
+/* Subtracted from every threshold while the out-of-memory ladder runs. */
+#define RTM_CACHE_OFF ((int64_t)1 << 62)
+
+/* The cache gained `delta` blocks (lost, if negative) other than by a counted
+ * allocation or free: a refill or a flush; or the counts moved without the
+ * cache (a debug allocation: +1, a debug free: -1). */
+RTM_INLINE void rtm_cache_rebase(rtm_heap_class *cls, int64_t delta)
+{
+    cls->threshold -= delta;
 }
 
 /* ---- counters (single writer: plain loads and stores) -------------------- */
@@ -82,6 +127,33 @@ RTM_INLINE size_t rtm_page_block_index(const rtm_heap_page *page, const void *p)
 
 RTM_INLINE void *rtm_large_block(rtm_large *lg) { return (char *)lg + RTM_LARGE_HEADER; }
 
+/* A checked free of a block of a (non-debug) page: onto its class's cache;
+ * past the limit, the slow path gives the older half back to the pages. */
+RTM_INLINE void rtm_free_to_cache(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t size)
+{
+    rtm_heap_class *cls = page->cls;
+    rtm_track_free(p, (size_t)page->min_size + page->span);
+    rtm_block_link((rtm_block *)p, cls->cache);
+    cls->cache = (rtm_block *)p;
+    uint64_t frees = rtm_counter_get(&cls->frees) + 1;
+    rtm_counter_set(&cls->frees, frees);
+    rtm_heap_bytes_sub(&ctx->heap, size);
+    if (RTM_UNLIKELY((int64_t)(frees - rtm_counter_get(&cls->allocs)) >= cls->threshold))
+        _rtm_heap_cache_flush(ctx, cls);
+}
+
+/* Pops a block of `size` from its class's cache, or NULL when it is empty. */
+RTM_INLINE void *rtm_alloc_from_cache(rtm_ctx *ctx, rtm_heap_class *cls, size_t size)
+{
+    rtm_block *b = cls->cache;
+    if (RTM_UNLIKELY(b == NULL)) return NULL;
+    cls->cache = rtm_block_next(b);
+    rtm_counter_add(&cls->allocs, 1);
+    rtm_heap_bytes_add(&ctx->heap, size);
+    rtm_track_alloc(b, size);
+    return b;
+}
+
 /* Records a bad free or realloc: counted, and the error recorded. */
 rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where) RTM_COLD;
 
@@ -89,8 +161,8 @@ rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where) RTM_COLD
  * whether a failure is one). heap_slow.c. */
 void *_rtm_heap_alloc_quiet(rtm_ctx *ctx, size_t size, bool grows, bool zero, rtm_status *why);
 
-/* Releases the heap's caches (empty pages, cached spans, empty current
- * pages); returns the bytes given back. The first rung of the ladder. */
+/* Releases the heap's caches (class caches, empty pages, cached spans);
+ * returns the bytes given back to the source. The first rung of the ladder. */
 size_t _rtm_heap_release_caches(rtm_ctx *ctx);
 
 #endif /* RTM_HEAP_IMPL_H */
