@@ -14,6 +14,14 @@ struct node *new_node(rtm_arena *a)
     return RTM_ARENA_NEW(a, struct node);
 }
 
+struct node *new_leased_node(rtm_arena *a)
+{
+    rtm_arena_lease l = rtm_arena_lease_begin(a);
+    struct node *n = RTM_LEASE_NEW(&l, struct node);
+    rtm_arena_lease_end(&l);
+    return n;
+}
+
 int main(void)
 {
     rtm_config cfg = {0, NULL, NULL, RTM_CTX_DEBUG};

@@ -14,6 +14,14 @@ node *new_node(rtm_arena *a)
     return RTM_ARENA_NEW(a, node);
 }
 
+node *new_leased_node(rtm_arena *a)
+{
+    rtm_arena_lease l = rtm_arena_lease_begin(a);
+    node *n = RTM_LEASE_NEW(&l, node);
+    rtm_arena_lease_end(&l);
+    return n;
+}
+
 int main()
 {
     rtm_config cfg = {0, nullptr, nullptr, RTM_CTX_DEBUG};
