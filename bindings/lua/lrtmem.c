@@ -116,7 +116,7 @@ static int push_stats_text(lua_State *L, const rtm_ctx *ctx, rtm_stats_format fm
 
 static lrtm_ctx *new_ctx_udata(lua_State *L)
 {
-    lrtm_ctx *c = (lrtm_ctx *)lua_newuserdatauv(L, sizeof *c, 1);
+    lrtm_ctx *c = (lrtm_ctx *)lua_newuserdatauv(L, sizeof *c, 2);
     c->ctx = NULL;
     c->owned = 0;
     luaL_setmetatable(L, LRTM_CONTEXT);
@@ -277,6 +277,8 @@ static int ctx_tostring(lua_State *L)
 
 static const luaL_Reg ctx_methods[] = {
     {"batch", lrtm_ctx_batch},
+    {"arena", lrtm_ctx_arena},
+    {"buffer", lrtm_ctx_buffer},
     {"stats", ctx_stats},
     {"stats_json", ctx_stats_json},
     {"stats_prometheus", ctx_stats_prometheus},
@@ -321,6 +323,8 @@ RTM_API int luaopen_rtmem(lua_State *L)
     lua_setfield(L, -2, "version");
     lrtm_open_layout(L);
     lrtm_open_batch(L);
+    lrtm_open_arena(L);
+    lrtm_open_buffer(L);
     return 1;
 }
 

@@ -4,6 +4,8 @@
  *   lrtmem.c          the module table, contexts and their stats
  *   lrtmem_layout.c   layouts, and converting values between Lua and C rows
  *   lrtmem_batch.c    batches and their column kernels
+ *   lrtmem_arena.c    arenas and the record views on their records
+ *   lrtmem_buf.c      aligned buffers
  *
  * Every rtmem object a script holds is a full userdata whose first user value
  * is the context userdata it belongs to, so a context lives as long as any of
@@ -27,11 +29,16 @@
 #define LRTM_CONTEXT "rtmem.context"
 #define LRTM_LAYOUT "rtmem.layout"
 #define LRTM_BATCH "rtmem.batch"
+#define LRTM_ARENA "rtmem.arena"
+#define LRTM_RECORD "rtmem.record"
+#define LRTM_MARK "rtmem.mark"
+#define LRTM_BUFFER "rtmem.buffer"
 
 /* ---- contexts ------------------------------------------------------------- */
 
 /* A context as Lua holds it. User value 1: a table caching this context's
- * copies of layouts (weak keys: Layout userdata -> light userdata). */
+ * copies of layouts (weak keys: Layout userdata -> light userdata); 2: its
+ * live record views by address (lrtmem_arena.c). */
 typedef struct lrtm_ctx {
     rtm_ctx *ctx; /* NULL once closed */
     int owned;    /* made by rtmem.context: destroyed with its userdata. 0 for
@@ -106,11 +113,20 @@ void lrtm_row_to_table(lua_State *L, const lrtm_layout *lay, const unsigned char
 /* The kind's name ("u16", ...). */
 const char *lrtm_kind_name(rtm_kind k);
 
-/* Registers the classes and adds rtmem.layout to the module table on top. */
+/* The address of the record view at idx (raising if it is freed), or NULL
+ * when the value is not a view. */
+void *lrtm_view_address(lua_State *L, int idx);
+
+/* Register the classes; the module table is on top (they add their
+ * functions to it: rtmem.layout, rtmem.totable, ...). */
 void lrtm_open_layout(lua_State *L);
 void lrtm_open_batch(lua_State *L);
+void lrtm_open_arena(lua_State *L);
+void lrtm_open_buffer(lua_State *L);
 
-/* ctx:batch(Layout) */
+/* ctx:batch(Layout), ctx:arena(), ctx:buffer([align]) */
 int lrtm_ctx_batch(lua_State *L);
+int lrtm_ctx_arena(lua_State *L);
+int lrtm_ctx_buffer(lua_State *L);
 
 #endif /* LRTMEM_H */

@@ -15,7 +15,8 @@
  * f32/f64 numbers (an f32 refuses a finite value it cannot hold), booleans,
  * symbols (integers 0 .. 2^32-1), handles and u64 as 64-bit words (Lua's own
  * integers: from 2^63 up they read as negative, as Lua's arithmetic wraps),
- * pointers as light userdata or nil, string slices as strings or nil. An
+ * pointers as light userdata, record views (their address) or nil, string
+ * slices as strings or nil. An
  * array field is a table of up to n values; a nested record, a table.
  */
 #include "lrtmem.h"
@@ -127,10 +128,10 @@ static void set_elem(lua_State *L, int idx, const lrtm_field *f, unsigned char *
         memcpy(p, &x, sizeof x);
         break;
     }
-    case RTM_KIND_PTR: {
-        if (t != LUA_TLIGHTUSERDATA)
-            field_error(L, f, "expected a light userdata or nil, got %s", luaL_typename(L, idx));
-        void *x = lua_touserdata(L, idx);
+    case RTM_KIND_PTR: { /* a record view stores its record's address */
+        void *x = t == LUA_TLIGHTUSERDATA ? lua_touserdata(L, idx) : lrtm_view_address(L, idx);
+        if (x == NULL)
+            field_error(L, f, "expected a record, a light userdata or nil, got %s", luaL_typename(L, idx));
         memcpy(p, &x, sizeof x);
         break;
     }
@@ -535,7 +536,7 @@ void lrtm_open_layout(lua_State *L)
 {
     lrtm_new_class(L, LRTM_LAYOUT, layout_meta, layout_methods);
     /* the module's own context, for the prototypes; closed with the state */
-    lrtm_ctx *c = (lrtm_ctx *)lua_newuserdatauv(L, sizeof *c, 1);
+    lrtm_ctx *c = (lrtm_ctx *)lua_newuserdatauv(L, sizeof *c, 2);
     c->ctx = rtm_ctx_new(NULL);
     c->owned = 1;
     luaL_setmetatable(L, LRTM_CONTEXT);

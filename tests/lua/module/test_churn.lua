@@ -1,4 +1,5 @@
--- test_churn.lua: a long churn of objects made, used and dropped in every way
+-- test_churn.lua: a long churn of batches, arenas with records, and buffers,
+-- made, used and dropped in every way
 -- (closed, <close>, left to the collector, their context closed first); after
 -- collectgarbage() the context holds exactly what it held before.
 package.path = (arg[0]:match("^(.*/)") or "./") .. "?.lua;" .. package.path
@@ -7,6 +8,7 @@ local rtmem = require "rtmem"
 
 local Row = rtmem.layout{ {"id", "u32"}, {"score", "f64"}, {"name", "str"}, {"v", "i16", 4}, name = "Row" }
 local Pair = rtmem.layout{ {"a", "i64"}, {"b", "f32"} }
+local Node = rtmem.layout{ {"id", "u32"}, {"left", "ptr"}, {"right", "ptr"}, {"name", "str"}, name = "Node" }
 
 local function churn(ctx, rounds)
   for round = 1, rounds do
@@ -22,6 +24,19 @@ local function churn(ctx, rounds)
       elseif j % 4 == 2 then local s <close> = b   -- closed at the end of the scope
       end                                          -- j % 4 == 3: dropped at once
     end
+    -- arenas with records, rewound, reset, closed or dropped; buffers
+    local a = ctx:arena()
+    local root = a:new(Node, {id = round, name = "root" .. round})
+    for i = 1, round % 40 do
+      local m = a:save()
+      local n = a:new(Node, {id = i, left = root, name = "n" .. i})
+      root.right = n
+      if i % 3 == 0 then a:rewind(m) end
+    end
+    if round % 3 == 0 then a:reset() elseif round % 3 == 1 then a:close() end
+    local buf = ctx:buffer(64)
+    buf:append(string.rep("b", round % 100), "end")
+    if round % 2 == 0 then buf:close() end
     if round % 10 == 0 then collectgarbage("step") end
     if round % 25 == 0 then
       local c2 = rtmem.context()                   -- a context closed under its objects
@@ -50,6 +65,9 @@ end
 churn(ctx, T.scale(400))
 local st = ctx:stats()
 T.eq(st.batches_live, 0, "no batch left")
+T.eq(st.arenas_live, base.arenas_live, "no arena left")
+T.eq(st.bufs_live, base.bufs_live, "no buffer left")
+T.eq(st.arena_bytes_used, base.arena_bytes_used, "no arena bytes in use")
 T.eq(st.batch_rows, 0, "no row left")
 T.eq(st.batch_bytes, base.batch_bytes, "batch bytes back to the baseline")
 T.eq(st.bytes_in_use, base.bytes_in_use, "bytes in use back to the baseline")
@@ -68,6 +86,8 @@ if cur then
   churn(cur, T.scale(200))
   local cst = cur:stats()
   T.eq(cst.batches_live, cbase.batches_live, "interpreter: no batch left")
+  T.eq(cst.arenas_live, cbase.arenas_live, "interpreter: no arena left")
+  T.eq(cst.bufs_live, cbase.bufs_live, "interpreter: no buffer left")
   T.eq(cst.batch_bytes, cbase.batch_bytes, "interpreter: batch bytes back")
   T.ok(cst.heap_bytes_in_use < cbase.heap_bytes_in_use + 256 * 1024, "interpreter: Lua's heap came back")
   T.eq(cur:check(), true, "interpreter: consistent")
