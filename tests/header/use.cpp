@@ -22,6 +22,15 @@ node *new_leased_node(rtm_arena *a)
     return n;
 }
 
+// The pool's handle helpers (RTM_SCOPED is C only: C++ has destructors).
+bool handle_moved(rtm_pool *p)
+{
+    rtm_handle none = RTM_HANDLE_NULL;
+    rtm_handle h = rtm_pool_acquire(p);
+    rtm_handle kept = rtm_handle_take(&h);
+    return rtm_handle_is_null(none) && rtm_handle_is_null(h) && !rtm_handle_is_null(kept);
+}
+
 int main()
 {
     rtm_config cfg = {0, nullptr, nullptr, RTM_CTX_DEBUG};
