@@ -279,6 +279,7 @@ static const luaL_Reg ctx_methods[] = {
     {"batch", lrtm_ctx_batch},
     {"arena", lrtm_ctx_arena},
     {"buffer", lrtm_ctx_buffer},
+    {"pool", lrtm_ctx_pool},
     {"stats", ctx_stats},
     {"stats_json", ctx_stats_json},
     {"stats_prometheus", ctx_stats_prometheus},
@@ -325,6 +326,7 @@ RTM_API int luaopen_rtmem(lua_State *L)
     lrtm_open_batch(L);
     lrtm_open_arena(L);
     lrtm_open_buffer(L);
+    lrtm_open_pool(L);
     return 1;
 }
 

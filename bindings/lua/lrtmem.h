@@ -6,6 +6,7 @@
  *   lrtmem_batch.c    batches and their column kernels
  *   lrtmem_arena.c    arenas and the record views on their records
  *   lrtmem_buf.c      aligned buffers
+ *   lrtmem_pool.c     pools and their handles
  *
  * Every rtmem object a script holds is a full userdata whose first user value
  * is the context userdata it belongs to, so a context lives as long as any of
@@ -33,6 +34,8 @@
 #define LRTM_RECORD "rtmem.record"
 #define LRTM_MARK "rtmem.mark"
 #define LRTM_BUFFER "rtmem.buffer"
+#define LRTM_POOL "rtmem.pool"
+#define LRTM_HANDLE "rtmem.handle"
 
 /* ---- contexts ------------------------------------------------------------- */
 
@@ -117,16 +120,24 @@ const char *lrtm_kind_name(rtm_kind k);
  * when the value is not a view. */
 void *lrtm_view_address(lua_State *L, int idx);
 
+/* When the value at idx is a pool handle: its bits in *bits (raising if it
+ * is stale) and 1; else 0. lrtm_handle_totable pushes a handle's fields as
+ * a table and returns 1, or returns 0 for another value. */
+int lrtm_handle_bits(lua_State *L, int idx, uint64_t *bits);
+int lrtm_handle_totable(lua_State *L, int idx);
+
 /* Register the classes; the module table is on top (they add their
  * functions to it: rtmem.layout, rtmem.totable, ...). */
 void lrtm_open_layout(lua_State *L);
 void lrtm_open_batch(lua_State *L);
 void lrtm_open_arena(lua_State *L);
 void lrtm_open_buffer(lua_State *L);
+void lrtm_open_pool(lua_State *L);
 
-/* ctx:batch(Layout), ctx:arena(), ctx:buffer([align]) */
+/* ctx:batch(Layout), ctx:arena(), ctx:buffer([align]), ctx:pool(Layout [, opts]) */
 int lrtm_ctx_batch(lua_State *L);
 int lrtm_ctx_arena(lua_State *L);
 int lrtm_ctx_buffer(lua_State *L);
+int lrtm_ctx_pool(lua_State *L);
 
 #endif /* LRTMEM_H */

@@ -306,9 +306,10 @@ static int view_tostring(lua_State *L)
     return 1;
 }
 
-/* rtmem.totable(view) --> the record's fields as a table (records nested) */
+/* rtmem.totable(view or handle) --> the fields as a table (records nested) */
 static int l_totable(lua_State *L)
 {
+    if (lrtm_handle_totable(L, 1)) return 1; /* a pool handle */
     lrtm_view *v = checkview(L, 1);
     lrtm_row_to_table(L, v->lay, v->p);
     return 1;

@@ -101,9 +101,18 @@ static void set_elem(lua_State *L, int idx, const lrtm_field *f, unsigned char *
     case RTM_KIND_U16: { lua_Integer v = check_int(L, idx, f); range_check(L, idx, f, v, 0, UINT16_MAX); uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
     case RTM_KIND_U32:
     case RTM_KIND_SYM: { lua_Integer v = check_int(L, idx, f); range_check(L, idx, f, v, 0, UINT32_MAX); uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    case RTM_KIND_HANDLE: { /* a pool handle stores its bits */
+        uint64_t x;
+        if (!lrtm_handle_bits(L, idx, &x)) {
+            if (t != LUA_TNUMBER)
+                field_error(L, f, "expected a handle or an integer, got %s", luaL_typename(L, idx));
+            x = (uint64_t)check_int(L, idx, f);
+        }
+        memcpy(p, &x, 8);
+        break;
+    }
     case RTM_KIND_I64:
-    case RTM_KIND_U64:
-    case RTM_KIND_HANDLE: { /* 64-bit words, as Lua's integers */
+    case RTM_KIND_U64: { /* 64-bit words, as Lua's integers */
         uint64_t x = (uint64_t)check_int(L, idx, f);
         memcpy(p, &x, 8);
         break;

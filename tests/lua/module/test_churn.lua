@@ -1,4 +1,5 @@
--- test_churn.lua: a long churn of batches, arenas with records, and buffers,
+-- test_churn.lua: a long churn of batches, arenas with records, pools with
+-- handles, and buffers,
 -- made, used and dropped in every way
 -- (closed, <close>, left to the collector, their context closed first); after
 -- collectgarbage() the context holds exactly what it held before.
@@ -34,6 +35,15 @@ local function churn(ctx, rounds)
       if i % 3 == 0 then a:rewind(m) end
     end
     if round % 3 == 0 then a:reset() elseif round % 3 == 1 then a:close() end
+    -- pools: handles closed, released, borrowed, forgotten; pools closed or dropped
+    local pool = ctx:pool(Node)
+    for i = 1, round % 30 do
+      local h = pool:acquire{id = i, name = "h" .. i}
+      if i % 3 == 0 then pool:release(h)
+      elseif i % 3 == 1 then local s <close> = h
+      else pool:get(rtmem.handle(h)).id = i + 1 end
+    end
+    if round % 2 == 0 then pool:close() end
     local buf = ctx:buffer(64)
     buf:append(string.rep("b", round % 100), "end")
     if round % 2 == 0 then buf:close() end
@@ -67,6 +77,8 @@ local st = ctx:stats()
 T.eq(st.batches_live, 0, "no batch left")
 T.eq(st.arenas_live, base.arenas_live, "no arena left")
 T.eq(st.bufs_live, base.bufs_live, "no buffer left")
+T.eq(st.pools_live, base.pools_live, "no pool left")
+T.eq(st.pool_objects_live, base.pool_objects_live, "no pool object left")
 T.eq(st.arena_bytes_used, base.arena_bytes_used, "no arena bytes in use")
 T.eq(st.batch_rows, 0, "no row left")
 T.eq(st.batch_bytes, base.batch_bytes, "batch bytes back to the baseline")
@@ -88,6 +100,7 @@ if cur then
   T.eq(cst.batches_live, cbase.batches_live, "interpreter: no batch left")
   T.eq(cst.arenas_live, cbase.arenas_live, "interpreter: no arena left")
   T.eq(cst.bufs_live, cbase.bufs_live, "interpreter: no buffer left")
+  T.eq(cst.pools_live, cbase.pools_live, "interpreter: no pool left")
   T.eq(cst.batch_bytes, cbase.batch_bytes, "interpreter: batch bytes back")
   T.ok(cst.heap_bytes_in_use < cbase.heap_bytes_in_use + 256 * 1024, "interpreter: Lua's heap came back")
   T.eq(cur:check(), true, "interpreter: consistent")
