@@ -3,7 +3,10 @@
  * mimalloc and tcmalloc, in one run, side by side: the median ns per
  * operation of each, its ratio to rtmem, and the targets.
  *
- *   bench_heap [--quick] [--only SUBSTRING]
+ *   bench_heap [--quick] [--only SUBSTRING] [--skip CONTENDER]...
+ *
+ * (--skip jemalloc lets it run under valgrind --tool=callgrind, which cannot
+ * start the LD_PRELOAD child.)
  *
  * rtmem is linked statically (direct calls); glibc's malloc is called
  * directly; mimalloc and tcmalloc are loaded with dlopen(RTLD_LOCAL |
@@ -326,11 +329,20 @@ static void session_open(session *s, const contender_fns *f, void *ud, int k)
     }
 }
 
+/* CPU time of this thread: on a shared machine, time the thread spends
+ * descheduled does not count (on an idle one it equals wall time). */
+static uint64_t thread_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static double session_sample(session *s)
 {
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = thread_ns();
     s->fn(&s->w);
-    return (double)(bench_now_ns() - t0) / (double)s->ops;
+    return (double)(thread_ns() - t0) / (double)s->ops;
 }
 
 static void session_close(session *s)
@@ -485,14 +497,15 @@ static bool child_close(child *c)
 
 int main(int argc, char **argv)
 {
-    const char *only = NULL;
-    int child_k = -1;
+    const char *only = NULL, *skip[8] = {NULL};
+    int child_k = -1, nskip = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = true;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--child") == 0 && i + 1 < argc) child_k = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--skip") == 0 && i + 1 < argc) skip[nskip++ % 8] = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_heap [--quick] [--only SUBSTRING]\n");
+            fprintf(stderr, "usage: bench_heap [--quick] [--only SUBSTRING] [--skip CONTENDER]...\n");
             return 2;
         }
     }
@@ -500,16 +513,22 @@ int main(int argc, char **argv)
 
     bench_print_machine(stdout);
     load_peers();
+    for (int i = 0; i < nskip && i < 8; i++)
+        for (int c = 1; c < C_COUNT; c++)
+            if (strcmp(skip[i], contenders[c].name) == 0) {
+                contenders[c].ok = false;
+                snprintf(contenders[c].note, sizeof contenders[c].note, "skipped (--skip)");
+            }
     for (int c = 0; c < C_COUNT; c++)
         printf("%-9s %s\n", contenders[c].name,
                c == C_RTMEM ? "static library, direct calls, sized free"
                : c == C_GLIBC ? "the process's malloc, direct calls"
-               : contenders[c].ok ? contenders[c].note : "skipped");
+               : contenders[c].note[0] ? contenders[c].note : "skipped");
     make_traces();
     rtm_ctx *ctx = rtm_ctx_new(NULL);
     if (ctx == NULL) return 1;
 
-    printf("\nmedian ns per operation; contenders sampled in turn (%s samples each);\n"
+    printf("\nmedian ns per operation (thread CPU time); contenders sampled in turn (%s samples each);\n"
            "x = ns / rtmem's ns (above 1: slower than rtmem)\n",
            quick ? "3" : "15, 7 at 1,000,000 live");
     for (int k = 0; k < W_COUNT; k++) {

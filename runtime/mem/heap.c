@@ -35,33 +35,36 @@ RTM_INLINE rtm_heap_class *class_of(rtm_ctx *ctx, size_t size)
     return &ctx->heap.cls[rtm_size_class(size)];
 }
 
-/* The page of p when p is in one of ctx's heap pages, whose class `size`
- * fits and which has no flag asking for the slow path; else NULL. Never
- * touches memory before the page map says it is rtmem's; a page a free
- * validated before needs no second look (it stays ctx's, without flags, until
- * it is released or flagged, which forget it: rtm_page_forget). A NULL p
+/* The class of p when p is in one of ctx's heap pages, which has no flag
+ * asking for the slow path, and `size` is of that class; else a value >=
+ * RTM_CLASS_COUNT. Never touches memory before the page map says it is
+ * rtmem's. A page a free validated before needs no second look, not even at
+ * its header: the validated-page table says its class (it stays ctx's,
+ * unflagged, until it is released or flagged, which forget it). A NULL p
  * fails too: address 0 is never mapped. */
-RTM_INLINE rtm_heap_page *page_fast(rtm_ctx *ctx, void *p, size_t size)
+RTM_INLINE uintptr_t class_fast(rtm_ctx *ctx, void *p, size_t size)
 {
-    rtm_heap_page *page = rtm_page_of(p);
-    if (RTM_UNLIKELY(ctx == NULL)) return NULL;
-    rtm_heap_page **seen = rtm_page_seen(&ctx->heap, page);
-    if (page != *seen) {
-        if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return NULL;
+    if (RTM_UNLIKELY(ctx == NULL)) return RTM_CLASS_COUNT;
+    rtm_heap *h = &ctx->heap;
+    uintptr_t c = rtm_page_seen_class(h, p);
+    if (c >= RTM_CLASS_COUNT) {
+        if (RTM_UNLIKELY(!_rtm_pagemap_contains(p))) return RTM_CLASS_COUNT;
+        rtm_heap_page *page = rtm_page_of(p);
         if (RTM_UNLIKELY(page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE ||
                          page->flags != 0))
-            return NULL;
-        *seen = page; /* a page with a flag is never remembered */
+            return RTM_CLASS_COUNT;
+        c = rtm_class_index(h, page->cls);
+        rtm_page_remember(h, page, (unsigned)c); /* a page with a flag is never remembered */
     }
-    if (RTM_UNLIKELY(!rtm_page_fits(page, size))) return NULL;
-    return page;
+    if (RTM_UNLIKELY(size - 1 >= RTM_SMALL_MAX || rtm_size_class(size) != c)) return RTM_CLASS_COUNT;
+    return c;
 }
 
 RTM_INLINE bool free_fast(rtm_ctx *ctx, void *p, size_t size)
 {
-    rtm_heap_page *page = page_fast(ctx, p, size);
-    if (page == NULL) return false;
-    rtm_free_to_cache(ctx, page, p, size);
+    uintptr_t c = class_fast(ctx, p, size);
+    if (c >= RTM_CLASS_COUNT) return false;
+    rtm_free_to_cache(ctx, (unsigned)c, p, size);
     return true;
 }
 
@@ -69,22 +72,22 @@ RTM_INLINE bool free_fast(rtm_ctx *ctx, void *p, size_t size)
  * the fast paths. NULL: the slow path decides. */
 RTM_INLINE void *realloc_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
 {
-    rtm_heap_page *page = page_fast(ctx, p, old_size);
-    if (page == NULL) return NULL;
+    uintptr_t c = class_fast(ctx, p, old_size);
+    if (c >= RTM_CLASS_COUNT || new_size - 1 >= RTM_SMALL_MAX) return NULL;
     rtm_heap *h = &ctx->heap;
-    if (rtm_page_fits(page, new_size)) {
+    unsigned nc = rtm_size_class(new_size);
+    if (nc == c) {
         rtm_counter_add(&h->reallocs, 1);
         rtm_counter_add(&h->reallocs_in_place, 1);
         rtm_heap_bytes_resize(h, old_size, new_size);
         rtm_track_resize(p, old_size, new_size);
         return p;
     }
-    if (new_size - 1 >= RTM_SMALL_MAX) return NULL;
-    void *q = rtm_alloc_from_cache(ctx, class_of(ctx, new_size), new_size);
+    void *q = rtm_alloc_from_cache(ctx, &h->cls[nc], new_size);
     if (q == NULL) return NULL;
     rtm_counter_add(&h->reallocs, 1);
-    memcpy(q, p, old_size < new_size ? old_size : new_size);
-    rtm_free_to_cache(ctx, page, p, old_size);
+    _rtm_heap_copy(q, p, old_size < new_size ? old_size : new_size);
+    rtm_free_to_cache(ctx, (unsigned)c, p, old_size);
     return q;
 }
 

@@ -116,7 +116,7 @@ typedef struct rtm_large {
 #define RTM_HEAP_LARGE_SPARE_MAX ((size_t)32 << 20)
 #define RTM_HEAP_LARGE_CACHE_MAX 8u
 /* Entries of the validated-page table the free fast path looks at first. */
-#define RTM_HEAP_SEEN 16u
+#define RTM_HEAP_SEEN 4096u
 /* Empty pages kept in the shared cache (beyond the one a class may keep). */
 #define RTM_HEAP_EMPTY_KEEP 4u
 
@@ -124,9 +124,10 @@ typedef struct rtm_heap {
     /* bumped by the fast paths */
     rtm_counter bytes_in_use; /* sum of the sizes asked for, live */
     rtm_counter bytes_peak;
-    /* pages a free validated (ctx's, no flags), by address: a free into one
-     * skips the page map; RTM_NO_PAGE (never a page's address) when none */
-    rtm_heap_page *seen[RTM_HEAP_SEEN];
+    /* pages a free validated (ctx's, no flags), by address, each as
+     * page | (class + 1); 0 when none. A free into one skips the page map
+     * and the page header. */
+    uintptr_t seen[RTM_HEAP_SEEN];
     rtm_counter reallocs, reallocs_in_place;
     rtm_counter lua_tags[RTM_LUA_TAGS];
     /* the slow paths' */
@@ -145,7 +146,6 @@ typedef struct rtm_heap {
     _Alignas(64) rtm_heap_class cls[RTM_CLASS_COUNT];
 } rtm_heap;
 
-#define RTM_NO_PAGE ((rtm_heap_page *)(uintptr_t)1) /* masks to no page */
 
 /* The hooks ctx.c and stats.c call. */
 rtm_status _rtm_heap_init(rtm_ctx *ctx);

@@ -40,17 +40,31 @@ RTM_INLINE bool rtm_page_fits(const rtm_heap_page *page, size_t size)
     return size - page->min_size <= page->span;
 }
 
-/* The entry of the validated-page table a page would occupy. */
-RTM_INLINE rtm_heap_page **rtm_page_seen(rtm_heap *h, const rtm_heap_page *page)
+/* The entry of the validated-page table an address's page would occupy. */
+RTM_INLINE uintptr_t *rtm_page_seen(rtm_heap *h, const void *p)
 {
-    return &h->seen[((uintptr_t)page >> RTM_SEGMENT_SHIFT) & (RTM_HEAP_SEEN - 1)];
+    return &h->seen[((uintptr_t)p >> RTM_SEGMENT_SHIFT) & (RTM_HEAP_SEEN - 1)];
+}
+
+/* The class index of p's page if the table has it, else a value >= 64: an
+ * entry is page | (class + 1), so entry ^ page is class + 1 for the right
+ * page, 0 for an empty entry and at least 64 KiB for another page. */
+RTM_INLINE uintptr_t rtm_page_seen_class(rtm_heap *h, const void *p)
+{
+    uintptr_t page = (uintptr_t)p & ~(uintptr_t)RTM_SEGMENT_MASK;
+    return (*rtm_page_seen(h, p) ^ page) - 1;
+}
+
+RTM_INLINE void rtm_page_remember(rtm_heap *h, const rtm_heap_page *page, unsigned c)
+{
+    *rtm_page_seen(h, page) = (uintptr_t)page | (c + 1);
 }
 
 /* A page the free fast path must no longer take as validated. */
 RTM_INLINE void rtm_page_forget(rtm_heap *h, const rtm_heap_page *page)
 {
-    rtm_heap_page **seen = rtm_page_seen(h, page);
-    if (*seen == page) *seen = RTM_NO_PAGE;
+    uintptr_t *seen = rtm_page_seen(h, page);
+    if ((*seen & ~(uintptr_t)RTM_SEGMENT_MASK) == (uintptr_t)page) *seen = 0;
 }
 
 /* Flags a page (which the fast path then must not take as validated). */
@@ -127,12 +141,12 @@ RTM_INLINE size_t rtm_page_block_index(const rtm_heap_page *page, const void *p)
 
 RTM_INLINE void *rtm_large_block(rtm_large *lg) { return (char *)lg + RTM_LARGE_HEADER; }
 
-/* A checked free of a block of a (non-debug) page: onto its class's cache;
- * past the limit, the slow path gives the older half back to the pages. */
-RTM_INLINE void rtm_free_to_cache(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t size)
+/* A checked free of a block of class c: onto the class's cache; past the
+ * limit, the slow path gives the older half back to the pages. */
+RTM_INLINE void rtm_free_to_cache(rtm_ctx *ctx, unsigned c, void *p, size_t size)
 {
-    rtm_heap_class *cls = page->cls;
-    rtm_track_free(p, (size_t)page->min_size + page->span);
+    rtm_heap_class *cls = &ctx->heap.cls[c];
+    rtm_track_free(p, rtm_class_size(c));
     rtm_block_link((rtm_block *)p, cls->cache);
     cls->cache = (rtm_block *)p;
     uint64_t frees = rtm_counter_get(&cls->frees) + 1;
@@ -153,6 +167,10 @@ RTM_INLINE void *rtm_alloc_from_cache(rtm_ctx *ctx, rtm_heap_class *cls, size_t 
     rtm_track_alloc(b, size);
     return b;
 }
+
+/* memcpy, out of line: inline, GCC expands a copy it knows is at most 8 KiB
+ * as `rep movsq`, whose start-up costs more than a call on small blocks. */
+void _rtm_heap_copy(void *dst, const void *src, size_t n) RTM_NOINLINE;
 
 /* Records a bad free or realloc: counted, and the error recorded. */
 rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where) RTM_COLD;

@@ -14,7 +14,7 @@
 rtm_status _rtm_heap_init(rtm_ctx *ctx)
 {
     rtm_heap *h = &ctx->heap;
-    for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) h->seen[i] = RTM_NO_PAGE;
+    for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) h->seen[i] = 0;
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
         rtm_heap_class *cls = &h->cls[c];
         cls->cache = NULL;
@@ -201,10 +201,12 @@ rtm_status _rtm_heap_check(rtm_ctx *ctx)
     heap_tally t = {0, 0, 0, 0, 0, 0};
     if (h->no_cache) return RTM_EINVAL;
     for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) {
-        rtm_heap_page *pg = h->seen[i];
-        if (pg != RTM_NO_PAGE &&
-            (rtm_page_seen(h, pg) != &h->seen[i] || !_rtm_pagemap_contains(pg) ||
-             pg->region.ctx != ctx || pg->region.kind != RTM_REGION_HEAP_PAGE || pg->flags != 0))
+        if (h->seen[i] == 0) continue;
+        rtm_heap_page *pg = (rtm_heap_page *)(h->seen[i] & ~(uintptr_t)RTM_SEGMENT_MASK);
+        uintptr_t c = (h->seen[i] & RTM_SEGMENT_MASK) - 1;
+        if (rtm_page_seen(h, pg) != &h->seen[i] || !_rtm_pagemap_contains(pg) ||
+            pg->region.ctx != ctx || pg->region.kind != RTM_REGION_HEAP_PAGE || pg->flags != 0 ||
+            c >= RTM_CLASS_COUNT || pg->cls != &h->cls[c])
             return RTM_EINVAL;
     }
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {

@@ -229,7 +229,7 @@ void *_rtm_large_realloc(rtm_ctx *ctx, rtm_large *lg, size_t new_size, rtm_statu
     if (new_size <= RTM_SMALL_MAX) {
         void *q = _rtm_heap_alloc_quiet(ctx, new_size, false, false, why);
         if (q != NULL) {
-            memcpy(q, p, new_size < old_size ? new_size : old_size); /* (it may have been shrunk in place) */
+            _rtm_heap_copy(q, p, new_size < old_size ? new_size : old_size); /* it may be shrunk */
             _rtm_large_free(ctx, lg);
             return q;
         }

@@ -8,6 +8,11 @@
 
 #include <string.h>
 
+void _rtm_heap_copy(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+
 rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where)
 {
     rtm_counter_add(&ctx->heap.bad_frees, 1);
@@ -81,7 +86,7 @@ static rtm_status page_check_block(rtm_heap_page *page, const void *p, size_t si
 static void page_free_block(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t size)
 {
     if (!(page->flags & RTM_PAGE_DEBUG)) {
-        rtm_free_to_cache(ctx, page, p, size);
+        rtm_free_to_cache(ctx, rtm_class_index(&ctx->heap, page->cls), p, size);
         return;
     }
     size_t bs = page->block_size;
@@ -163,7 +168,7 @@ static void *page_realloc(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t old
         page_resize_in_place(ctx, page, p, old_size, new_size);
         return p;
     }
-    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    _rtm_heap_copy(q, p, old_size < new_size ? old_size : new_size);
     page_free_block(ctx, page, p, old_size);
     return q;
 }
