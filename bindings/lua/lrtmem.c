@@ -141,6 +141,9 @@ static const char *const *keyword_sets(lua_State *L, int opts)
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "rtmem: context: keywords[%d] is not a string", (int)i);
         sets[i - 1] = lua_tostring(L, -1);
+        if (rtm_keyword_set_find(sets[i - 1]) < 0)
+            luaL_error(L, "rtmem: context: no keyword set '%s' (there are python, lua, c, "
+                          "javascript and rust)", sets[i - 1]);
         lua_pop(L, 1); /* the string stays alive in the table */
     }
     sets[n] = NULL;
@@ -171,12 +174,8 @@ static int l_context(lua_State *L)
     cfg.keywords = sets;
     lrtm_ctx *c = new_ctx_udata(L);
     c->ctx = rtm_ctx_new(&cfg);
-    if (c->ctx == NULL) {
-        if (sets != NULL && cfg.limit_bytes == 0)
-            return luaL_error(L, "rtmem: context: unknown keyword set, or no memory");
-        return luaL_error(L, "rtmem: context: cannot make it (a limit too small, an unknown "
-                             "keyword set, or no memory)");
-    }
+    if (c->ctx == NULL)
+        return luaL_error(L, "rtmem: context: cannot make it (a limit too small for it, or no memory)");
     c->owned = 1;
     return 1;
 }
@@ -280,6 +279,11 @@ static const luaL_Reg ctx_methods[] = {
     {"arena", lrtm_ctx_arena},
     {"buffer", lrtm_ctx_buffer},
     {"pool", lrtm_ctx_pool},
+    {"intern", lrtm_ctx_intern},
+    {"intern_find", lrtm_ctx_intern_find},
+    {"symstr", lrtm_ctx_symstr},
+    {"is_keyword", lrtm_ctx_is_keyword},
+    {"add_keywords", lrtm_ctx_add_keywords},
     {"stats", ctx_stats},
     {"stats_json", ctx_stats_json},
     {"stats_prometheus", ctx_stats_prometheus},
@@ -327,6 +331,7 @@ RTM_API int luaopen_rtmem(lua_State *L)
     lrtm_open_arena(L);
     lrtm_open_buffer(L);
     lrtm_open_pool(L);
+    lrtm_open_intern(L);
     return 1;
 }
 

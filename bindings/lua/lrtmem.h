@@ -7,6 +7,7 @@
  *   lrtmem_arena.c    arenas and the record views on their records
  *   lrtmem_buf.c      aligned buffers
  *   lrtmem_pool.c     pools and their handles
+ *   lrtmem_intern.c   the interner and the shipped keyword sets
  *
  * Every rtmem object a script holds is a full userdata whose first user value
  * is the context userdata it belongs to, so a context lives as long as any of
@@ -133,11 +134,19 @@ void lrtm_open_batch(lua_State *L);
 void lrtm_open_arena(lua_State *L);
 void lrtm_open_buffer(lua_State *L);
 void lrtm_open_pool(lua_State *L);
+void lrtm_open_intern(lua_State *L);
 
 /* ctx:batch(Layout), ctx:arena(), ctx:buffer([align]), ctx:pool(Layout [, opts]) */
 int lrtm_ctx_batch(lua_State *L);
 int lrtm_ctx_arena(lua_State *L);
 int lrtm_ctx_buffer(lua_State *L);
 int lrtm_ctx_pool(lua_State *L);
+
+/* ctx:intern(s), :intern_find(s), :symstr(sym), :is_keyword(sym), :add_keywords{} */
+int lrtm_ctx_intern(lua_State *L);
+int lrtm_ctx_intern_find(lua_State *L);
+int lrtm_ctx_symstr(lua_State *L);
+int lrtm_ctx_is_keyword(lua_State *L);
+int lrtm_ctx_add_keywords(lua_State *L);
 
 #endif /* LRTMEM_H */
