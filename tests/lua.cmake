@@ -60,6 +60,19 @@ if(RTM_BUILD_LUA)
     set_tests_properties(lua_module_install PROPERTIES LABELS lua TIMEOUT 300)
   endif()
 
+  # The main job's demo, under rtlua and under lua5.4 with rtmem.so.
+  add_test(NAME lua_demo_rtlua COMMAND $<TARGET_FILE:rtlua> ${PROJECT_SOURCE_DIR}/examples/lua_demo.lua)
+  set_tests_properties(lua_demo_rtlua PROPERTIES LABELS lua TIMEOUT 300
+    ENVIRONMENT "RTM_CTX_DEBUG=1;${RTM_TEST_ENV}"
+    PASS_REGULAR_EXPRESSION "block tree: [0-9]+ blocks.*context stats:.*the interpreter's own context")
+  if(RTM_LUA_STOCK AND NOT RTM_SANITIZE)
+    add_test(NAME lua_demo_stock COMMAND ${RTM_LUA_STOCK} ${PROJECT_SOURCE_DIR}/examples/lua_demo.lua
+      ${PROJECT_SOURCE_DIR}/tests/lua/module/test_batch.lua)
+    set_tests_properties(lua_demo_stock PROPERTIES LABELS lua TIMEOUT 300
+      ENVIRONMENT "LUA_CPATH=$<TARGET_FILE_DIR:rtmem_lua>/?.so;${RTM_TEST_ENV}"
+      PASS_REGULAR_EXPRESSION "block tree: [0-9]+ blocks.*context stats:")
+  endif()
+
   add_executable(test_rtlua_host ${CMAKE_CURRENT_SOURCE_DIR}/lua/test_rtlua_host.c)
   target_compile_options(test_rtlua_host PRIVATE ${RTM_WARNINGS})
   target_link_libraries(test_rtlua_host PRIVATE PkgConfig::RTM_LUA_CHECK)
