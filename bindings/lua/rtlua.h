@@ -13,6 +13,8 @@
  *   rtlua_cli.c    the stand-alone protocol: options, `arg`, LUA_INIT, -e/-l,
  *                  the script, messages and tracebacks
  *   rtlua_repl.c   the interactive loop (-i, or a terminal on stdin)
+ * The `rtmem` module (lrtmem*.c) is built in and preloaded, so `require
+ * "rtmem"` works and rtmem.current() is the interpreter's own context.
  */
 #ifndef RTLUA_H
 #define RTLUA_H
