@@ -1,0 +1,12 @@
+-- warn.lua: the warning system (run with and without -W).
+warn("first warning, printed only under -W")
+warn("@on")
+warn("one ", "message ", "in pieces")
+warn("@unknown-control")
+warn("@off")
+warn("silenced")
+warn("@on")
+warn("back on")
+setmetatable({}, {__gc = function() error("in finalizer") end})
+collectgarbage()
+print("done")
