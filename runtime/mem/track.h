@@ -8,6 +8,9 @@
  *   rtm_track_alloc_zero(p, size) a block was handed out, zeroed
  *   rtm_track_free(p, size)       a block was given back: no access
  *   rtm_track_resize(p, old, new) a block grew or shrank in place
+ *   rtm_track_moved(o, n, os, ns) a block's pages moved from o to n without
+ *                                 a copy by us (remap): n holds the first
+ *                                 min(os, ns) bytes, as they were
  *   rtm_track_noaccess(p, size)   memory we hold but nobody may touch
  *   rtm_track_internal(p, size)   memory rtmem itself reads and writes
  *                                 (free-list links, headers): accessible
@@ -46,7 +49,18 @@
 #  define rtm_vg_resize(p, o, n) VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
 #  define rtm_vg_noaccess(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #  define rtm_vg_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#  define rtm_vg_moved(o, p, os, ns)                                               \
+    do {                                                                          \
+        VALGRIND_FREELIKE_BLOCK((o), 0);                                          \
+        VALGRIND_MALLOCLIKE_BLOCK((p), (ns), 0, 0);                               \
+        VALGRIND_MAKE_MEM_DEFINED((p), (os) < (ns) ? (os) : (ns));                \
+    } while (0)
+/* Valgrind keeps a record per block: what a context still holds when it is
+ * destroyed must be announced as freed, block by block. */
+#  define RTM_TRACK_BLOCKS 1
 #else
+#  define rtm_vg_moved(o, p, os, ns) ((void)(o), (void)(p), (void)(os), (void)(ns))
+#  define RTM_TRACK_BLOCKS 0
 #  define rtm_vg_alloc(p, n, zero) ((void)(p), (void)(n), (void)(zero))
 #  define rtm_vg_free(p) ((void)(p))
 #  define rtm_vg_resize(p, o, n) ((void)(p), (void)(o), (void)(n))
@@ -57,7 +71,13 @@
 #define rtm_track_alloc(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_alloc((p), (n), 0); } while (0)
 #define rtm_track_alloc_zero(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_alloc((p), (n), 1); } while (0)
 #define rtm_track_free(p, n) do { rtm_vg_free(p); rtm_asan_poison((p), (n)); } while (0)
-#define rtm_track_resize(p, o, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_resize((p), (o), (n)); } while (0)
+#define rtm_track_resize(p, o, n)                                                   \
+    do {                                                                          \
+        if ((n) < (o)) rtm_asan_poison((char *)(p) + (n), (o) - (n));             \
+        rtm_asan_unpoison((p), (n));                                              \
+        rtm_vg_resize((p), (o), (n));                                             \
+    } while (0)
+#define rtm_track_moved(o, p, os, ns) do { rtm_asan_unpoison((p), (ns)); rtm_vg_moved((o), (p), (os), (ns)); } while (0)
 #define rtm_track_noaccess(p, n) do { rtm_asan_poison((p), (n)); rtm_vg_noaccess((p), (n)); } while (0)
 #define rtm_track_internal(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_defined((p), (n)); } while (0)
 

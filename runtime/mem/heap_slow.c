@@ -1,0 +1,185 @@
+/*
+ * heap_slow.c: what the heap's fast paths hand over: argument errors, a class
+ * whose current page ran out, large blocks, every free that is not a plain
+ * push (debug pages, full pages, foreign or wrong pointers), and reallocs
+ * that change class. All of it is cold and out of line.
+ */
+#include "heap_impl.h"
+
+#include <string.h>
+
+rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where)
+{
+    rtm_counter_add(&ctx->heap.bad_frees, 1);
+    return _rtm_fail(ctx, s, where);
+}
+
+/* ---- allocation ------------------------------------------------------------ */
+
+/* A small block from the class's pages (a new page if need be). */
+static void *small_alloc(rtm_ctx *ctx, size_t size, rtm_status *why)
+{
+    rtm_heap_class *cls = &ctx->heap.cls[rtm_size_class(size)];
+    rtm_block *b = _rtm_heap_class_take(ctx, cls, why);
+    if (b == NULL) return NULL;
+    rtm_heap_page *page = rtm_page_of(b);
+    page->used++;
+    rtm_counter_add(&cls->allocs, 1);
+    rtm_heap_bytes_add(&ctx->heap, size);
+    rtm_track_alloc(b, size);
+    if (page->flags & RTM_PAGE_DEBUG) {
+        page->dsize[rtm_page_block_index(page, b)] = (uint16_t)size;
+        memset(b, RTM_FILL_ALLOC, size);
+    }
+    return b;
+}
+
+void *_rtm_heap_alloc_quiet(rtm_ctx *ctx, size_t size, bool grows, bool zero, rtm_status *why)
+{
+    if (size > RTM_SMALL_MAX) return _rtm_large_alloc(ctx, size, grows, zero, why);
+    void *p = small_alloc(ctx, size, why);
+    if (p != NULL && zero) memset(p, 0, size);
+    return p;
+}
+
+void *_rtm_heap_alloc_slow(rtm_ctx *ctx, size_t size, bool zero, const char *where)
+{
+    if (ctx == NULL) return NULL;
+    if (size == 0 || size > RTM_MAX_ALLOC) return _rtm_fail_null(ctx, RTM_EINVAL, where);
+    rtm_status why = RTM_ENOMEM;
+    void *p = _rtm_heap_alloc_quiet(ctx, size, false, zero, &why);
+    return p != NULL ? p : _rtm_fail_null(ctx, why, where);
+}
+
+/* ---- freeing --------------------------------------------------------------- */
+
+/* Checks that p is a live block of `size` in its page: RTM_OK, or why not.
+ * Exact in debug pages (each block's size is recorded); elsewhere the size
+ * must be in the page's class (or, on a page holding a block shrunk in
+ * place, no larger than the class). */
+static rtm_status page_check_block(rtm_heap_page *page, const void *p, size_t size)
+{
+    if (page->flags & RTM_PAGE_CACHED) return RTM_ESTALE; /* every block of it is free */
+    size_t idx = rtm_page_block_index(page, p);
+    if (idx == SIZE_MAX) return RTM_EINVAL;
+    if (page->flags & RTM_PAGE_DEBUG) {
+        if (page->dsize[idx] == 0) return RTM_ESTALE;
+        return page->dsize[idx] == size ? RTM_OK : RTM_EINVAL;
+    }
+    if (rtm_page_fits(page, size)) return RTM_OK;
+    if ((page->flags & RTM_PAGE_LOOSE) && size - 1 < page->block_size) return RTM_OK;
+    return RTM_EINVAL;
+}
+
+/* Frees a checked block of a page. */
+static void page_free_block(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t size)
+{
+    size_t bs = page->block_size;
+    if (page->flags & RTM_PAGE_DEBUG) {
+        page->dsize[rtm_page_block_index(page, p)] = 0;
+        rtm_track_internal(p, bs);
+        memset(p, RTM_FILL_FREED, bs);
+    }
+    rtm_track_free(p, bs);
+    rtm_track_noaccess(p, bs);
+    rtm_block **list = rtm_page_list(page);
+    rtm_block_link((rtm_block *)p, *list);
+    *list = (rtm_block *)p;
+    page->used--;
+    rtm_counter_add(&page->cls->frees, 1);
+    rtm_heap_bytes_sub(&ctx->heap, size);
+    _rtm_heap_page_freed(ctx, page);
+}
+
+/* The region p lies in, when it is one of ctx's heap pages or large blocks. */
+static rtm_region *heap_region(rtm_ctx *ctx, const void *p)
+{
+    rtm_region *r = _rtm_region_of(p);
+    if (r == NULL) return (rtm_region *)_rtm_large_find_unmapped(ctx, p);
+    if (r->ctx != ctx) return NULL;
+    if (r->kind != RTM_REGION_HEAP_PAGE && r->kind != RTM_REGION_HEAP_LARGE) return NULL;
+    return r;
+}
+
+/* RTM_OK when p is a live block of `size` in region r. */
+static rtm_status check_block(rtm_region *r, const void *p, size_t size)
+{
+    if (r->kind == RTM_REGION_HEAP_PAGE) return page_check_block((rtm_heap_page *)r, p, size);
+    return _rtm_large_check_block((rtm_large *)r, p, size);
+}
+
+rtm_status _rtm_heap_free_slow(rtm_ctx *ctx, void *p, size_t size, const char *where)
+{
+    if (ctx == NULL) return RTM_EINVAL;
+    if (p == NULL) return RTM_OK;
+    rtm_region *r = heap_region(ctx, p);
+    if (r == NULL) return _rtm_heap_bad(ctx, RTM_EFOREIGN, where);
+    rtm_status s = check_block(r, p, size);
+    if (s != RTM_OK) return _rtm_heap_bad(ctx, s, where);
+    if (r->kind == RTM_REGION_HEAP_PAGE) page_free_block(ctx, (rtm_heap_page *)r, p, size);
+    else _rtm_large_free(ctx, (rtm_large *)r);
+    return RTM_OK;
+}
+
+void _rtm_heap_page_retire(rtm_ctx *ctx, rtm_heap_page *page)
+{
+    _rtm_heap_page_freed(ctx, page);
+}
+
+/* ---- realloc --------------------------------------------------------------- */
+
+/* A small block keeps its place, at a size in its class or (a shrink that
+ * could not move) below it. */
+static void page_resize_in_place(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t old_size,
+                                 size_t new_size)
+{
+    if (page->flags & RTM_PAGE_DEBUG) page->dsize[rtm_page_block_index(page, p)] = (uint16_t)new_size;
+    else if (!rtm_page_fits(page, new_size)) page->flags |= RTM_PAGE_LOOSE;
+    rtm_heap *h = &ctx->heap;
+    rtm_counter_add(&h->reallocs_in_place, 1);
+    rtm_heap_bytes_resize(h, old_size, new_size);
+    rtm_track_resize(p, old_size, new_size);
+}
+
+static void *page_realloc(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t old_size,
+                          size_t new_size, const char *where)
+{
+    if (rtm_page_fits(page, new_size)) {
+        page_resize_in_place(ctx, page, p, old_size, new_size);
+        return p;
+    }
+    rtm_status why = RTM_ENOMEM;
+    void *q = _rtm_heap_alloc_quiet(ctx, new_size, new_size > old_size, false, &why);
+    if (q == NULL) {
+        if (new_size > old_size) return _rtm_fail_null(ctx, why, where);
+        /* A shrink never fails: keep the block where it is. */
+        page_resize_in_place(ctx, page, p, old_size, new_size);
+        return p;
+    }
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    page_free_block(ctx, page, p, old_size);
+    return q;
+}
+
+void *_rtm_heap_realloc_slow(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size,
+                             const char *where)
+{
+    if (ctx == NULL) return NULL;
+    if (p == NULL) return _rtm_heap_alloc_slow(ctx, new_size, false, where);
+    rtm_region *r = heap_region(ctx, p);
+    if (r == NULL) return (void *)(_rtm_heap_bad(ctx, RTM_EFOREIGN, where), NULL);
+    rtm_status s = check_block(r, p, old_size);
+    if (s != RTM_OK) return (void *)(_rtm_heap_bad(ctx, s, where), NULL);
+    if (new_size == 0) {
+        if (r->kind == RTM_REGION_HEAP_PAGE) page_free_block(ctx, (rtm_heap_page *)r, p, old_size);
+        else _rtm_large_free(ctx, (rtm_large *)r);
+        return NULL;
+    }
+    if (new_size > RTM_MAX_ALLOC) return _rtm_fail_null(ctx, RTM_EINVAL, where);
+    rtm_counter_add(&ctx->heap.reallocs, 1);
+    if (r->kind == RTM_REGION_HEAP_PAGE)
+        return page_realloc(ctx, (rtm_heap_page *)r, p, old_size, new_size, where);
+    rtm_status why = RTM_ENOMEM;
+    void *q = _rtm_large_realloc(ctx, (rtm_large *)r, new_size, &why);
+    return q != NULL ? q : _rtm_fail_null(ctx, why, where);
+}
