@@ -232,53 +232,306 @@ RTM_API void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
  * Arenas
  * ---------------------------------------------------------------------- */
 
-/* Bump allocation, released all at once. Chunks grow geometrically; a request
- * larger than a chunk gets a chunk of its own. Destroyed arenas give their
- * chunks to the context's cache, which the next rtm_arena_new reuses. Owner
- * thread only. */
+/* An arena hands out memory by bumping a pointer through chunks it takes from
+ * the page source, and takes it all back at once. Nothing is freed one by
+ * one: rtm_arena_rewind frees everything since a mark, rtm_arena_reset frees
+ * everything but keeps the chunks for the next round, and rtm_arena_destroy
+ * gives the chunks to the context's arena cache, from which the next
+ * rtm_arena_new (of any arena of the context) takes its chunks again.
+ *
+ * Chunks grow geometrically, from RTM_ARENA_CHUNK_MIN doubling to
+ * RTM_ARENA_CHUNK_MAX; a request too large for that gets a chunk of its own,
+ * which goes straight back to the page source when it is rewound, reset or
+ * destroyed (only ordinary chunks are kept and cached). The cache holds at
+ * most RTM_ARENA_CACHE_MAX bytes; rtm_ctx_trim empties it and the spare
+ * chunks of every arena.
+ *
+ * An arena belongs to its context: rtm_ctx_destroy ends an arena still live.
+ * Owner thread only. Under AddressSanitizer, arena memory not handed out (the
+ * rest of each chunk, rewound and reset space) is poisoned, so a use of
+ * rewound memory is reported; with RTM_VALGRIND, chunks are no-access to
+ * memcheck and each allocation is made addressable but undefined. */
 typedef struct rtm_arena rtm_arena;
 
-/* A position in an arena, for rtm_arena_rewind. */
+#define RTM_ARENA_GRAIN 8 /* every block is aligned to it and a multiple of it */
+#define RTM_ARENA_MAX_ALIGN 4096
+#define RTM_ARENA_CHUNK_MIN ((size_t)16 << 10)
+#define RTM_ARENA_CHUNK_MAX ((size_t)1 << 20)
+#define RTM_ARENA_CACHE_MAX ((size_t)8 << 20)
+
+/* Private. An arena begins with this cursor so that the allocation fast path
+ * below (and the Rust binding) can bump it without a call. Do not write it
+ * except as rtm_arena_alloc_inline does. Invariants: ptr <= end; ptr is a
+ * multiple of RTM_ARENA_GRAIN, and end of RTM_ARENA_MAX_ALIGN, so aligning
+ * ptr up never passes end. In a build of rtmem that tracks memory for ASan or
+ * Valgrind, both are NULL and every allocation takes the out-of-line path. */
+struct rtm_arena_cursor {
+    char *ptr;
+    char *end;
+};
+
+/* A position in an arena, from rtm_arena_save. A plain value that holds no
+ * resource: copy it, drop it. All zero is the null mark. */
 typedef struct rtm_arena_mark {
-    void *chunk;
-    size_t used;
+    uint64_t arena;  /* the arena's identity, unique in the process; 0: null */
+    uint64_t serial; /* which save of that arena made it */
+    size_t pos;      /* bytes from the arena's start, chunk tails included */
 } rtm_arena_mark;
 
+/* Makes an arena, taking its first chunk from the context's arena cache when
+ * it holds one (stats arena_cache_hits) or else from the page source
+ * (arena_cache_misses). The arena itself lives in that chunk. ctx NULL: NULL.
+ * No memory: NULL and RTM_ENOMEM or RTM_ELIMIT on the context. */
 RTM_API rtm_arena *rtm_arena_new(rtm_ctx *ctx);
 
-/* size bytes aligned to align (a power of two, at most 4096). size 0, a bad
- * align or an absurd size: NULL, RTM_EINVAL. The fast path is a pointer bump
- * and a compare. */
+/* size bytes aligned to align, which must be a power of two no larger than
+ * RTM_ARENA_MAX_ALIGN. As with malloc, blocks are aligned to at least
+ * RTM_ARENA_GRAIN and take a multiple of it (size rounded up), which keeps
+ * the cursor aligned and the fast path free of alignment arithmetic for
+ * align <= 8. The contents are undefined. Valid until the arena is rewound
+ * past it, reset or destroyed.
+ * Errors (NULL returned, the status recorded on the arena's context):
+ *   a NULL                                   NULL, nothing recorded
+ *   size 0, size > RTM_MAX_ALLOC, bad align  RTM_EINVAL
+ *   no memory                                RTM_ENOMEM / RTM_ELIMIT
+ * A failing call leaves the arena as it was, and usable.
+ *
+ * rtm_arena_alloc is a macro over the inline fast path below (a pointer bump
+ * and a compare; growth and errors are out of line, in rtm_arena_alloc_slow),
+ * as the C library may define getc; it is also an exported function, which
+ * `(rtm_arena_alloc)(a, size, align)` or a function pointer calls. */
 RTM_API void *rtm_arena_alloc(rtm_arena *a, size_t size, size_t align);
 
-/* A NUL-terminated copy of len bytes of s in the arena. */
+/* Private: the out-of-line path of the fast path (a new chunk, errors, and
+ * every allocation in a tracking build). Same contract as rtm_arena_alloc. */
+RTM_API void *rtm_arena_alloc_slow(rtm_arena *a, size_t size, size_t align);
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define RTM_ARENA_LIKELY_(x) __builtin_expect(!!(x), 1)
+#else
+#  define RTM_ARENA_LIKELY_(x) (x)
+#endif
+
+static inline void *rtm_arena_alloc_inline(rtm_arena *a, size_t size, size_t align)
+{
+    /* The size in grains; an absurd size wraps to 0 and fails below. The
+     * align tests fold away when align is a constant; align 0 fails the
+     * second (align - 1 wraps). */
+    size_t n = (size + (RTM_ARENA_GRAIN - 1)) & ~(size_t)(RTM_ARENA_GRAIN - 1);
+    if (RTM_ARENA_LIKELY_(a != NULL && (align & (align - 1)) == 0 &&
+                          align - 1 < RTM_ARENA_MAX_ALIGN)) {
+        struct rtm_arena_cursor *c = (struct rtm_arena_cursor *)(void *)a;
+        uintptr_t p = (uintptr_t)c->ptr;
+        if (align > RTM_ARENA_GRAIN) p = (p + (align - 1)) & ~(uintptr_t)(align - 1);
+        /* The first test folds away for a constant size; it rejects n 0 and
+         * keeps p + n from wrapping. Larger requests take the slow path. */
+        if (RTM_ARENA_LIKELY_(n - 1 < RTM_ARENA_CHUNK_MAX && p + n <= (uintptr_t)c->end)) {
+            c->ptr = (char *)(p + n);
+            return (void *)p;
+        }
+    }
+    return rtm_arena_alloc_slow(a, size, align);
+}
+
+#define rtm_arena_alloc(a, size, align) rtm_arena_alloc_inline((a), (size), (align))
+
+/* count * size bytes aligned to align; an overflowing product (or a zero one)
+ * gives NULL and RTM_EINVAL. Otherwise as rtm_arena_alloc. */
+RTM_API void *rtm_arena_alloc_n(rtm_arena *a, size_t count, size_t size, size_t align);
+
+/* As rtm_arena_alloc, the bytes zeroed. */
+RTM_API void *rtm_arena_alloc_zero(rtm_arena *a, size_t size, size_t align);
+
+/* A NUL-terminated copy of the len bytes at s (which may hold NULs) in the
+ * arena (len + 1 bytes, rounded up to the grain). s may be NULL only when len is 0 (the
+ * copy is then ""). s NULL with len > 0, or len >= RTM_MAX_ALLOC: NULL and
+ * RTM_EINVAL. No memory: NULL and RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API char *rtm_arena_strdup(rtm_arena *a, const char *s, size_t len);
 
+/* The arena's current position, for rtm_arena_rewind. Costs nothing. A NULL
+ * arena gives the null mark (as does a leased one, with RTM_EINVAL). */
 RTM_API rtm_arena_mark rtm_arena_save(rtm_arena *a);
-RTM_API void rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m);
+
+/* Frees everything allocated since m was saved: the position goes back to the
+ * mark, chunks added since become the arena's spare chunks (an oversized
+ * chunk goes back to the page source), and the freed space is poisoned. The
+ * mark stays valid: rewinding to it again is allowed.
+ * Returns RTM_OK, or (nothing changed, the status recorded on the context):
+ *   a NULL                                   RTM_EINVAL, nothing recorded
+ *   the null mark, or one never issued       RTM_EINVAL
+ *   a mark of another arena                  RTM_EFOREIGN
+ *   a stale mark                             RTM_ESTALE
+ * A mark is stale once the arena is reset after it was saved, or once a
+ * rewind frees its position (rewinding to a mark ends the marks saved after
+ * it, as closing a scope does). That is always caught while the arena has not
+ * grown back past the mark, and, after it has, when the freeing rewind was the
+ * latest one; a mark ended by an older rewind and grown over since may pass
+ * unnoticed. Keep marks in scope order and this never matters. */
+RTM_API rtm_status rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m);
+
+/* Frees everything in the arena and keeps its chunks: the next round of the
+ * same work takes no memory from the page source (oversized chunks excepted,
+ * which go back). Every earlier mark becomes stale. NULL: no-op. */
 RTM_API void rtm_arena_reset(rtm_arena *a);
+
+/* Ends the arena; its chunks go to the context's arena cache (or back to the
+ * page source when the cache is full). Every pointer into it is invalid after.
+ * NULL: no-op. Destroying twice is undefined, like free. */
 RTM_API void rtm_arena_destroy(rtm_arena *a);
 
-/* Typed allocation: RTM_ARENA_NEW(a, struct node) */
+/* Typed allocation: RTM_ARENA_NEW(a, struct node) is a struct node *, and
+ * RTM_ARENA_NEW_N(a, struct node, n) an array of n of them (overflow-checked).
+ * Contents undefined. */
 #define RTM_ARENA_NEW(a, T) ((T *)rtm_arena_alloc((a), sizeof(T), RTM_ALIGNOF(T)))
+#define RTM_ARENA_NEW_N(a, T, n) ((T *)rtm_arena_alloc_n((a), (n), sizeof(T), RTM_ALIGNOF(T)))
+
+/* Leases: the fastest way to make many blocks in a loop.
+ *
+ * An arena's cursor lives in memory, and a loop that may call the out-of-line
+ * growth path must store and reload it around every allocation. A lease is a
+ * copy of the cursor in a local variable, which the compiler keeps in
+ * registers: allocating from it costs what a bump pointer over a static
+ * buffer costs (see bench/bench_arena.c).
+ *
+ *     rtm_arena_lease l = rtm_arena_lease_begin(a);
+ *     for (...) { struct node *n = RTM_LEASE_NEW(&l, struct node); ... }
+ *     rtm_arena_lease_end(&l);
+ *
+ * While a lease is open its arena refuses everything else: rtm_arena_alloc
+ * and its variants and rtm_arena_strdup return NULL, rtm_arena_save the null
+ * mark, rtm_arena_rewind and rtm_arena_reset do nothing, all with RTM_EINVAL
+ * recorded; so nothing can hand out the leased space twice. The context's
+ * stats count a lease's blocks when it grows a chunk and when it ends.
+ * Destroying the arena ends its lease with it. A lease is a plain local
+ * value: never copy one and use both copies. Owner thread only. */
+typedef struct rtm_arena_lease {
+    struct rtm_arena_cursor cur; /* private */
+    rtm_arena *arena;            /* private; NULL: a failed or ended lease */
+    uint64_t ticket;             /* private: which lease of the arena */
+} rtm_arena_lease;
+
+/* Private: the out-of-line halves of the inline functions below. They take
+ * and give the cursor by value, so that a lease's address never escapes and
+ * the compiler keeps it in registers. */
+RTM_API rtm_arena *rtm_arena_lease_open(rtm_arena *a, struct rtm_arena_cursor *cur,
+                                        uint64_t *ticket);
+RTM_API void rtm_arena_lease_close(rtm_arena *a, struct rtm_arena_cursor cur, uint64_t ticket);
+typedef struct rtm_arena_lease_step {
+    void *p;
+    struct rtm_arena_cursor cur;
+} rtm_arena_lease_step;
+RTM_API rtm_arena_lease_step rtm_arena_lease_alloc_slow(rtm_arena *a, struct rtm_arena_cursor cur,
+                                                        uint64_t ticket, size_t size,
+                                                        size_t align);
+
+/* Opens a lease on a. a NULL, or a already leased: a failed lease, on which
+ * every allocation returns NULL (RTM_EINVAL recorded when a is not NULL). */
+static inline rtm_arena_lease rtm_arena_lease_begin(rtm_arena *a)
+{
+    rtm_arena_lease l;
+    struct rtm_arena_cursor c;
+    uint64_t t;
+    l.arena = rtm_arena_lease_open(a, &c, &t);
+    l.cur = c;
+    l.ticket = t;
+    return l;
+}
+
+/* Closes the lease: the arena takes its cursor back, and the lease is dead
+ * (its allocations return NULL). A failed or ended lease: no-op. */
+static inline void rtm_arena_lease_end(rtm_arena_lease *l)
+{
+    if (l == NULL || l->arena == NULL) return;
+    rtm_arena_lease_close(l->arena, l->cur, l->ticket);
+    l->cur.ptr = l->cur.end = NULL;
+    l->arena = NULL;
+}
+
+/* As rtm_arena_alloc, from the lease's arena. */
+static inline void *rtm_arena_lease_alloc(rtm_arena_lease *l, size_t size, size_t align)
+{
+    size_t n = (size + (RTM_ARENA_GRAIN - 1)) & ~(size_t)(RTM_ARENA_GRAIN - 1);
+    if (RTM_ARENA_LIKELY_((align & (align - 1)) == 0 && align - 1 < RTM_ARENA_MAX_ALIGN)) {
+        uintptr_t p = (uintptr_t)l->cur.ptr;
+        if (align > RTM_ARENA_GRAIN) p = (p + (align - 1)) & ~(uintptr_t)(align - 1);
+        if (RTM_ARENA_LIKELY_(n - 1 < RTM_ARENA_CHUNK_MAX && p + n <= (uintptr_t)l->cur.end)) {
+            l->cur.ptr = (char *)(p + n);
+            return (void *)p;
+        }
+    }
+    {
+        rtm_arena_lease_step s =
+            rtm_arena_lease_alloc_slow(l->arena, l->cur, l->ticket, size, align);
+        l->cur = s.cur;
+        return s.p;
+    }
+}
+
+#define RTM_LEASE_NEW(l, T) ((T *)rtm_arena_lease_alloc((l), sizeof(T), RTM_ALIGNOF(T)))
 
 /* ------------------------------------------------------------------------
  * Aligned buffers
  * ---------------------------------------------------------------------- */
 
 /* A growable byte buffer whose data is aligned to RTM_SIMD_ALIGN (32) or any
- * larger power of two. Owner thread only. */
+ * larger power of two asked for, up to RTM_BUF_MAX_ALIGN. Its memory comes
+ * from the context's page source: a small buffer lives in the page that holds
+ * the buffer itself; a larger one has a page range of its own, which grows by
+ * remapping (without a copy, where the page source can remap). The rtm_buf
+ * pointer stays the same for the buffer's life; the data pointer moves when
+ * the buffer grows.
+ *
+ * Bytes in [len, cap) are not the caller's: write past len only through
+ * rtm_buf_resize, rtm_buf_append or rtm_buf_extend (under AddressSanitizer
+ * they are poisoned). A buffer belongs to its context: rtm_ctx_destroy ends a
+ * buffer still live. Owner thread only. On every failure the buffer is left
+ * as it was (length, capacity and contents). */
 #define RTM_SIMD_ALIGN 32
+#define RTM_BUF_MAX_ALIGN ((size_t)2 << 20)
 typedef struct rtm_buf rtm_buf;
 
+/* Makes an empty buffer. align 0 means RTM_SIMD_ALIGN, and a smaller power of
+ * two is raised to it. ctx NULL: NULL. align not a power of two or over
+ * RTM_BUF_MAX_ALIGN: NULL, RTM_EINVAL. No memory: NULL, RTM_ENOMEM or
+ * RTM_ELIMIT. */
 RTM_API rtm_buf *rtm_buf_new(rtm_ctx *ctx, size_t align);
+
+/* The data (aligned to rtm_buf_align), its length and capacity in bytes, and
+ * the alignment. data is NULL while the capacity is 0 (a new buffer with an
+ * alignment of a page or more). A NULL buffer gives NULL and 0. */
 RTM_API void *rtm_buf_data(const rtm_buf *b);
 RTM_API size_t rtm_buf_len(const rtm_buf *b);
 RTM_API size_t rtm_buf_cap(const rtm_buf *b);
+RTM_API size_t rtm_buf_align(const rtm_buf *b);
+
+/* Makes the capacity at least cap (rounded up to whole pages), keeping the
+ * contents. A smaller cap does nothing. b NULL: RTM_EINVAL. cap over
+ * RTM_MAX_ALLOC: RTM_EINVAL. No memory: RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API rtm_status rtm_buf_reserve(rtm_buf *b, size_t cap);
+
+/* Sets the length. Growing zero-fills the new bytes (also bytes that held
+ * data before an earlier shrink); shrinking keeps the capacity. Grows the
+ * capacity to what is asked (rounded up to pages). Errors as reserve. */
 RTM_API rtm_status rtm_buf_resize(rtm_buf *b, size_t len);
+
+/* Appends len bytes copied from data, which may point into the buffer
+ * itself. The capacity at least doubles when it grows, so appending costs
+ * O(1) amortized. len 0: RTM_OK (data may then be NULL). b NULL, data NULL
+ * with len > 0, or a length that would pass RTM_MAX_ALLOC: RTM_EINVAL. No
+ * memory: RTM_ENOMEM / RTM_ELIMIT. */
 RTM_API rtm_status rtm_buf_append(rtm_buf *b, const void *data, size_t len);
+
+/* Appends n bytes with undefined contents and returns them, for the caller to
+ * fill in place. Grows as append. n 0, b NULL or a length that would pass
+ * RTM_MAX_ALLOC: NULL, RTM_EINVAL (recorded when b is not NULL). No memory:
+ * NULL, RTM_ENOMEM / RTM_ELIMIT. */
+RTM_API void *rtm_buf_extend(rtm_buf *b, size_t n);
+
+/* Sets the length to 0, keeping the capacity. NULL: no-op. */
 RTM_API void rtm_buf_clear(rtm_buf *b);
+
+/* Ends the buffer and gives its memory back to the page source. NULL: no-op.
+ * Destroying twice is undefined, like free. */
 RTM_API void rtm_buf_destroy(rtm_buf *b);
 
 /* ------------------------------------------------------------------------

@@ -12,6 +12,9 @@
  *                                 a copy by us (remap): n holds the first
  *                                 min(os, ns) bytes, as they were
  *   rtm_track_noaccess(p, size)   memory we hold but nobody may touch
+ *   rtm_track_undefined(p, size)  memory handed out that is not a block of
+ *                                 its own (an arena bump, a buffer's new
+ *                                 tail): accessible, contents undefined
  *   rtm_track_internal(p, size)   memory rtmem itself reads and writes
  *                                 (free-list links, headers): accessible
  */
@@ -49,6 +52,7 @@
 #  define rtm_vg_resize(p, o, n) VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
 #  define rtm_vg_noaccess(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #  define rtm_vg_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#  define rtm_vg_undefined(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #  define rtm_vg_moved(o, p, os, ns)                                               \
     do {                                                                          \
         VALGRIND_FREELIKE_BLOCK((o), 0);                                          \
@@ -66,6 +70,7 @@
 #  define rtm_vg_resize(p, o, n) ((void)(p), (void)(o), (void)(n))
 #  define rtm_vg_noaccess(p, n) ((void)(p), (void)(n))
 #  define rtm_vg_defined(p, n) ((void)(p), (void)(n))
+#  define rtm_vg_undefined(p, n) ((void)(p), (void)(n))
 #endif
 
 #define rtm_track_alloc(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_alloc((p), (n), 0); } while (0)
@@ -79,6 +84,7 @@
     } while (0)
 #define rtm_track_moved(o, p, os, ns) do { rtm_asan_unpoison((p), (ns)); rtm_vg_moved((o), (p), (os), (ns)); } while (0)
 #define rtm_track_noaccess(p, n) do { rtm_asan_poison((p), (n)); rtm_vg_noaccess((p), (n)); } while (0)
+#define rtm_track_undefined(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_undefined((p), (n)); } while (0)
 #define rtm_track_internal(p, n) do { rtm_asan_unpoison((p), (n)); rtm_vg_defined((p), (n)); } while (0)
 
 #endif /* RTM_TRACK_H */
