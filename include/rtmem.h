@@ -633,36 +633,188 @@ RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_inf
  * Typed pools and handles
  * ---------------------------------------------------------------------- */
 
+/* A pool serves fixed-size objects of one type from slabs of context pages:
+ * O(1) acquire and release, objects packed at their alignment, no header per
+ * object. Objects are reached two ways:
+ *  - by handle (rtm_pool_acquire / _get / _release): a checked reference that
+ *    knows when it is stale, safe to keep in scripts and data structures;
+ *  - by raw pointer (rtm_pool_alloc / _free): the fast path, for callers that
+ *    need no handle; _free still rejects any pointer the pool did not give.
+ *
+ * Callbacks, as FreeBSD's UMA has them (each optional, each gets the type's
+ * ud and the object):
+ *  - init(ud, obj) when an object's storage enters the pool (a new slab, once
+ *    per slot) and fini(ud, obj) when it leaves (the slab goes back to the
+ *    page source): type-stable storage, e.g. a mutex set up once;
+ *  - ctor(ud, obj) on every acquire and dtor(ud, obj) on every release.
+ * A callback must not use this pool. Contents are not zeroed: an object
+ * holds what init, the last dtor or the last user left (garbage without init).
+ *
+ * Ordinary pools belong to the owner thread of their context. Pools made
+ * with RTM_POOL_CONCURRENT may be used from any thread at once (acquire, get,
+ * release, alloc, free, rtm_pool_stats); new, destroy, rtm_ctx_check, _visit
+ * and _trim still need every other thread to have stopped using the pool. */
 typedef struct rtm_pool rtm_pool;
 
-/* A handle: a slot index, a generation and the pool's identity. 0 is null. */
+/* A handle: a slot index, a generation and the pool's identity, packed in 64
+ * bits. All zero is the null handle, which no acquire returns.
+ *
+ *   bits 63..46  pool identity (RTM_HANDLE_POOL_BITS = 18)
+ *   bits 45..24  generation    (RTM_HANDLE_GEN_BITS  = 22)
+ *   bits 23..0   slot          (RTM_HANDLE_SLOT_BITS = 24)
+ *
+ * Why a handle can never match another object:
+ *  - Generations: a slot's generation goes up by one at every release, and
+ *    a slot released at generation 2^22 - 1 is retired, never handed out
+ *    again; so no generation repeats in a slot and a stale handle never
+ *    matches. A slot serves 4,194,304 lives before retiring; a retired slot
+ *    costs its bytes until its slab is empty and goes back to the page source.
+ *  - Slots: a slab's slots keep their generations when the slab goes back to
+ *    the page source: the slot range records the highest generation it
+ *    reached, and a new slab in that range starts above it.
+ *  - Pools: at most 2^18 - 1 = 262,143 pools live at once in a process. An
+ *    identity is reused only after its pool is destroyed, and the new pool's
+ *    generations start above every generation the old one reached, so a
+ *    handle of the old pool is told apart (RTM_EFOREIGN) as surely as one of
+ *    a live other pool. An identity whose generations are half spent is
+ *    never reused.
+ * A pool runs out of slots (RTM_ELIMIT) only after 2^24 slots have each
+ * served 2^22 lives (7e13 releases of one pool); pool identities, only with
+ * 262,143 pools live at once. */
 typedef struct rtm_handle {
     uint64_t bits;
 } rtm_handle;
 
+#define RTM_HANDLE_POOL_BITS 18
+#define RTM_HANDLE_GEN_BITS 22
+#define RTM_HANDLE_SLOT_BITS 24
+
+/* The null handle, and taking a handle out of a variable (leaving null), for
+ * moving it out of an RTM_SCOPED variable. */
+#define RTM_HANDLE_NULL ((rtm_handle){0})
+static inline rtm_handle rtm_handle_take(rtm_handle *h)
+{
+    rtm_handle out = *h;
+    h->bits = 0;
+    return out;
+}
+static inline int rtm_handle_is_null(rtm_handle h) { return h.bits == 0; }
+
 #define RTM_POOL_CONCURRENT 1u /* any thread may acquire and release */
 
-/* What a pool serves. Give size and align, or a layout (size 0). */
+#define RTM_POOL_MAX_SIZE (((size_t)1) << 20) /* larger objects: use the heap */
+#define RTM_POOL_MAX_ALIGN 4096
+
+/* What a pool serves: size and align, or a layout (then size and align 0). */
 typedef struct rtm_type {
-    const char *name;         /* shows in the stats; copied */
-    size_t size, align;
-    const rtm_layout *layout;
+    const char *name;         /* shows in rtm_pool_stats; copied; NULL: "" */
+    size_t size;              /* 1..RTM_POOL_MAX_SIZE */
+    size_t align;             /* a power of two up to RTM_POOL_MAX_ALIGN; 0:
+                                 the largest power of two dividing size, at
+                                 most 16 */
+    const rtm_layout *layout; /* a layout of the same context, or NULL */
     void (*init)(void *ud, void *obj); /* storage enters the pool */
     void (*fini)(void *ud, void *obj); /* storage leaves the pool */
     void (*ctor)(void *ud, void *obj); /* every acquire */
     void (*dtor)(void *ud, void *obj); /* every release */
     void *ud;
-    size_t cap;               /* max live objects, 0: none */
+    size_t cap;               /* most live objects at once; 0: no cap */
     unsigned flags;           /* RTM_POOL_CONCURRENT */
 } rtm_type;
 
+/* Makes a pool; *type is copied (its name too). Owner thread. NULL with
+ * RTM_EINVAL for: type NULL, size 0 or over RTM_POOL_MAX_SIZE, an align that
+ * is not a power of two or over RTM_POOL_MAX_ALIGN, a layout together with a
+ * size or align, a layout that is not one of this context's, unknown flags.
+ * RTM_ELIMIT when 262,143 pools are live in the process (or the context's
+ * limit is reached); RTM_ENOMEM when the page source refuses. ctx NULL: NULL.
+ * No slab is made until the first acquire. */
 RTM_API rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type);
+
+/* Ends the pool and gives its slabs back. Objects still live are finalized
+ * (dtor, then fini, as for any slot), counted in the context's pool_leaked,
+ * and reported: the error hook is told RTM_ESTALE from "rtm_pool_destroy"
+ * (their handles are stale from now on) and rtm_ctx_error says so. NULL is a
+ * no-op. rtm_ctx_destroy does this for every pool left. Owner thread, with
+ * no other thread using the pool. */
 RTM_API void rtm_pool_destroy(rtm_pool *p);
+
+/* A new live object, by handle: runs ctor. The null handle on failure, with
+ * RTM_ELIMIT (the cap, or the pool's slot space, or the context's limit) or
+ * RTM_ENOMEM (the page source refused to grow the pool; the pool stays
+ * usable and a later acquire may succeed); p NULL: null, nothing recorded. */
 RTM_API rtm_handle rtm_pool_acquire(rtm_pool *p);
+
+/* The object of a live handle, or NULL: RTM_ESTALE recorded for a released
+ * handle, RTM_EFOREIGN for a handle of another pool (live, destroyed, or of
+ * another context). The null handle or p NULL: NULL, nothing recorded. The
+ * pointer is valid until the handle is released. O(1), no side effects. */
 RTM_API void *rtm_pool_get(rtm_pool *p, rtm_handle h);
+
+/* Releases a live handle's object: runs dtor, and the handle and every copy
+ * of it go stale. RTM_ESTALE for a handle already released (nothing
+ * changes: a second release is not absorbed), RTM_EFOREIGN for a handle of
+ * another pool. Both are recorded. The null handle or p NULL: RTM_OK, a
+ * no-op (so RTM_SCOPED may end a failed acquire). */
 RTM_API rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h);
-RTM_API void *rtm_pool_alloc(rtm_pool *p);
+
+/* The raw-pointer fast path: a new live object (ctor run), or NULL with the
+ * reasons of rtm_pool_acquire. Aligned to the type's align. */
+RTM_API void *rtm_pool_alloc(rtm_pool *p) RTM_MALLOC_ATTR;
+
+/* Frees an object got from rtm_pool_alloc (or from _get of a handle, which
+ * then goes stale): runs dtor. Any pointer that is not an object of this pool
+ * is rejected without touching memory the pool does not own: RTM_EFOREIGN
+ * (another pool's object, a heap block, a stack address, a pointer into the
+ * middle of an object); an object already free: RTM_ESTALE. Both recorded,
+ * nothing changes. NULL: RTM_OK, a no-op. p NULL: RTM_EINVAL. */
 RTM_API rtm_status rtm_pool_free(rtm_pool *p, void *obj);
+
+/* A pool's figures. Exact for an ordinary pool; for a concurrent one, read
+ * while other threads work, each counter is exact but they are not taken at
+ * one instant, and peak is sampled when threads refill or flush their caches
+ * (a lower bound). */
+typedef struct rtm_pool_info {
+    const char *name;         /* the pool's copy of rtm_type.name */
+    uint64_t size, align;     /* of one object */
+    uint64_t stride;          /* bytes per object in a slab */
+    uint64_t cap;             /* 0: none */
+    uint64_t live, peak;      /* objects */
+    uint64_t acquires, releases;
+    uint64_t hits;            /* acquires served by a free object */
+    uint64_t misses;          /* acquires that had to grow the pool */
+    uint64_t slabs, slab_bytes; /* slabs held now, and the size of one */
+    uint64_t retired;         /* slots retired (their generations spent) */
+    uint64_t bad_releases;    /* stale or foreign releases and frees caught */
+} rtm_pool_info;
+
+/* Fills *out. RTM_EINVAL if p or out is NULL. Any thread. */
+RTM_API rtm_status rtm_pool_stats(const rtm_pool *p, rtm_pool_info *out);
+
+/* RAII in C: releases a handle when its variable leaves scope.
+ *
+ *     {
+ *         RTM_SCOPED(pool) rtm_handle h = rtm_pool_acquire(pool);
+ *         struct node *n = rtm_pool_get(pool, h);
+ *         ...
+ *     }   // rtm_pool_release(pool, h) runs here, on every way out of the block
+ *
+ * Built on __attribute__((cleanup)): GCC and Clang, C only (in C++ write a
+ * destructor). The handle names its own pool: the release finds it through
+ * the process's pool registry (`pool` is there for the reader). Limits:
+ *  - it runs when the block is left normally, by return, break, continue or
+ *    goto; not on longjmp (lua_error!), exit(), abort() or thread cancellation;
+ *  - to keep the object past the block, move the handle out with
+ *    rtm_handle_take(&h); to release it early, rtm_pool_release(pool,
+ *    rtm_handle_take(&h)) (releasing h and leaving it set makes the scope's
+ *    release report RTM_ESTALE);
+ *  - the pool must outlive the block (a handle of a destroyed pool is then
+ *    ignored);
+ *  - a null handle (a failed acquire) is fine. */
+RTM_API void rtm_handle_scope_end(rtm_handle *h);
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__cplusplus)
+#  define RTM_SCOPED(pool) __attribute__((cleanup(rtm_handle_scope_end), unused))
+#endif
 
 /* ------------------------------------------------------------------------
  * The interner

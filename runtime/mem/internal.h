@@ -167,6 +167,7 @@ struct rtm_ctx {
     void *on_error_ud;
     rtm_counter errors;
     rtm_counter collect_calls;
+    rtm_counter pool_leaked;    /* objects live when their pool was destroyed (pool.c) */
 
     pthread_mutex_t owned_lock;
     rtm_owned owned;            /* sentinel of the circular list */

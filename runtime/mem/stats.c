@@ -25,6 +25,7 @@ void rtm_ctx_stats_sized(const rtm_ctx *cctx, rtm_stats *out, size_t out_size)
         st.limit_bytes = acc->limit;
         st.collect_calls = rtm_counter_get(&ctx->collect_calls);
         st.errors = rtm_counter_get(&ctx->errors);
+        st.pool_leaked = rtm_counter_get(&ctx->pool_leaked);
         _rtm_heap_stats(ctx, &st);
         pthread_mutex_lock(&ctx->owned_lock);
         for (const rtm_owned *o = ctx->owned.next; o != &ctx->owned; o = o->next)
