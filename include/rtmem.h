@@ -820,16 +820,107 @@ RTM_API void rtm_handle_scope_end(rtm_handle *h);
  * The interner
  * ---------------------------------------------------------------------- */
 
+/* Maps byte strings to dense 32-bit ids (rtm_sym), the same id for equal
+ * bytes, forever, from any thread, and back to a stable copy of the bytes.
+ *
+ * Every function here may be called from any thread at any time, except
+ * rtm_interner_destroy (nobody may use the interner during or after it) and
+ * rtm_interner_add_keywords (before the interner is shared). Looking up a
+ * string already present takes no lock and writes no shared cache line;
+ * inserts lock only the part of the table they go to. Every byte comes from
+ * the owning context's page source, within its limit, and is given back only
+ * when the interner dies: ids are never recycled.
+ *
+ * Keywords: ids 1..RTM_KW_COUNT are reserved for the keyword sets rtmem
+ * ships ("python", "lua", "c", "javascript", "rust"; rtmem_keywords.h names
+ * each id, e.g. RTM_KW_PYTHON_DEF, and says how they are numbered). An
+ * interner seeded with a set holds its words at those ids; a caller's own
+ * keywords come next (rtm_interner_add_keywords); ordinary strings after.
+ *
+ * Errors: a failing call returns 0 / NULL / a status, records the status on
+ * the interner (rtm_interner_error) and on its context (rtm_ctx_error), and
+ * changes nothing: no id is half made, none is lost or reused. */
 typedef uint32_t rtm_sym; /* 0: none */
 typedef struct rtm_interner rtm_interner;
+struct rtm_stats;
 
+#include "rtmem_keywords.h"
+
+#define RTM_INTERN_MAX_LEN (((size_t)1) << 30) /* the longest string: 1 GiB */
+#define RTM_SYM_MAX 0xFFFFFFFEu                 /* the largest id */
+
+/* The context's own interner, seeded from rtm_config.keywords; it lives as
+ * long as the context (rtm_interner_destroy refuses it). NULL for NULL. */
 RTM_API rtm_interner *rtm_ctx_interner(rtm_ctx *ctx);
+
+/* A standalone interner, shareable by any threads and contexts, seeded with
+ * the keyword sets named in `keywords` (NULL-terminated, e.g. {"python",
+ * NULL}; NULL: none). Its memory comes from the OS pages, with its own
+ * accounting (rtm_interner_stats). NULL when a name is not a shipped set
+ * (rtm_keyword_set_find tells) or the OS refuses memory. */
 RTM_API rtm_interner *rtm_interner_new(const char *const *keywords);
+
+/* Ends a standalone interner and every string in it. NULL is a no-op. The
+ * context's own interner is refused (RTM_EINVAL) and stays. */
 RTM_API void rtm_interner_destroy(rtm_interner *in);
+
+/* The id of the len bytes at s, interning a copy on first sight. The bytes
+ * need not be NUL-terminated and may contain NUL; s may be NULL only when
+ * len is 0 (the empty string is a string like any other). Returns 0, with
+ * the status recorded, for: s NULL with len > 0 or len > RTM_INTERN_MAX_LEN
+ * (RTM_EINVAL); memory refused by the page source (RTM_ENOMEM) or the
+ * context's limit (RTM_ELIMIT); the id space used up (RTM_ELIMIT). A string
+ * already present is always found, whatever memory is left. in NULL: 0. */
 RTM_API rtm_sym rtm_intern(rtm_interner *in, const char *s, size_t len);
+
+/* rtm_intern with the status returned, for threads sharing an interner (the
+ * recorded "last error" may be another thread's by the time it is read).
+ * *out is the id, or 0 with the status; out NULL is RTM_EINVAL. */
+RTM_API rtm_status rtm_intern_ex(rtm_interner *in, const char *s, size_t len, rtm_sym *out);
+
+/* The id of the bytes if they were interned, else 0; never inserts. A string
+ * interned before the call began is always found. Bad bytes as rtm_intern
+ * (0, RTM_EINVAL recorded); a plain miss records nothing. */
 RTM_API rtm_sym rtm_intern_find(rtm_interner *in, const char *s, size_t len);
+
+/* The bytes of sym, NUL-terminated, and their length in *len (len may be
+ * NULL). The pointer is valid and the bytes unchanged until the interner is
+ * destroyed. NULL (and *len 0) with RTM_EINVAL recorded when sym is 0 or not
+ * an id this interner handed out. */
 RTM_API const char *rtm_sym_str(rtm_interner *in, rtm_sym sym, size_t *len);
+
+/* Nonzero when sym is a keyword of this interner: a word of a set it was
+ * seeded with, or of its own list. A compare, not a lookup. */
 RTM_API int rtm_sym_is_keyword(rtm_interner *in, rtm_sym sym);
+
+/* Adds the caller's own keywords (NULL-terminated C strings, not empty), at
+ * the next ids in the order given: RTM_KW_COUNT + 1, + 2, ... for the first
+ * call. A word already present (a seeded keyword, a repeat) keeps its id.
+ * Only while no ordinary string has been interned, so keywords stay first:
+ * later, RTM_EINVAL and nothing added. May be called several times. */
+RTM_API rtm_status rtm_interner_add_keywords(rtm_interner *in, const char *const *words);
+
+/* Why the last failing call on this interner failed (RTM_OK if none);
+ * rtm_interner_clear_error resets it. Any thread; with several threads,
+ * prefer rtm_intern_ex. NULL: RTM_EINVAL. */
+RTM_API rtm_status rtm_interner_error(const rtm_interner *in);
+RTM_API void rtm_interner_clear_error(rtm_interner *in);
+
+/* The shipped set named `name` ("python", ...): its RTM_KWSET_* index, or -1. */
+RTM_API int rtm_keyword_set_find(const char *name);
+
+/* The flags of a reserved id in a shipped set (RTM_KW_HARD, RTM_KW_SOFT,
+ * RTM_KW_RESERVED), 0 when the id is not a word of that set. A table read;
+ * needs no interner. */
+RTM_API unsigned rtm_keyword_flags(unsigned set, rtm_sym sym);
+
+/* Fills the intern_* fields of *out (the rest zero) for this interner; a
+ * context's interner is also in rtm_ctx_stats. Lookups, hits and bytes
+ * saved are counted per thread without locked instructions: exact while at
+ * most 32 threads intern at once, else some increments may be lost. */
+RTM_API void rtm_interner_stats_sized(const rtm_interner *in, struct rtm_stats *out,
+                                      size_t out_size);
+#define rtm_interner_stats(in, out) rtm_interner_stats_sized((in), (out), sizeof *(out))
 
 /* ------------------------------------------------------------------------
  * Batches: structure of arrays over a layout
@@ -1132,7 +1223,10 @@ typedef struct rtm_stats {
     uint64_t pools_live, pool_objects_live, pool_slabs, pool_bytes;
     uint64_t pool_hits, pool_misses, pool_leaked;
 
-    /* the context's interner */
+    /* the context's interner. string_bytes: the strings' own bytes and NULs;
+     * table_bytes: all else it holds from the page source (table, id map,
+     * record headers, chunk slack). bytes_saved: len + 1 for every rtm_intern
+     * that found its string, the copies a copy per occurrence would cost. */
     uint64_t intern_strings, intern_string_bytes, intern_table_bytes;
     uint64_t intern_lookups, intern_hits, intern_bytes_saved;
 
