@@ -466,7 +466,9 @@ impl<T: fmt::Debug> fmt::Debug for Handle<'_, T> {
 /// and pool identity in 64 bits). A key never reaches the wrong value: once
 /// its value is removed, every copy of it is stale and the pool's lookups
 /// return `None` (the C library records `RTM_ESTALE` on the context); a key
-/// of another pool gives `None` too (`RTM_EFOREIGN`).
+/// of another pool gives `None` too (`RTM_EFOREIGN`). Keys may be stored in
+/// [`record!`](crate::record) rows (an `RTM_KIND_HANDLE` column).
+#[repr(transparent)]
 pub struct Key<T> {
     bits: u64,
     _t: PhantomData<fn() -> T>,
@@ -622,7 +624,7 @@ mod tests {
         let ctx = Context::new().unwrap();
         assert_eq!(Pool::<[u8; 2 << 20]>::new(&ctx).unwrap_err(), Error::InvalidArgument);
         #[repr(align(8192))]
-        struct Huge(u8);
+        struct Huge;
         assert_eq!(Pool::<Huge>::new(&ctx).unwrap_err(), Error::InvalidArgument);
         let zst = Pool::new(&ctx).unwrap();
         let h = zst.acquire(());
