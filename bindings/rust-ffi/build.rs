@@ -90,10 +90,12 @@ fn build_library(root: &Path, out: &Path) {
     }
     let jobs = env::var("NUM_JOBS").unwrap_or_else(|_| "2".into());
     run(
-        Command::new("cmake")
-            .arg("--build")
-            .arg(&dir)
-            .args(["--target", "rtmem_static", "--parallel", &jobs]),
+        Command::new("cmake").arg("--build").arg(&dir).args([
+            "--target",
+            "rtmem_static",
+            "--parallel",
+            &jobs,
+        ]),
         "cmake --build",
     );
     if !dir.join("librtmem.a").is_file() {
@@ -107,11 +109,13 @@ fn build_library(root: &Path, out: &Path) {
 /// (of the `sys` module), and the X-macro lists `X(RTM_KW_LUA_AND, "and",
 /// RTM_KW_HARD)` become the words of each set.
 fn write_keywords(header: &Path, dest: &Path) {
-    let text = fs::read_to_string(header)
-        .unwrap_or_else(|e| fail(&format!("reading {}: {e}", header.display())));
+    let text =
+        fs::read_to_string(header).unwrap_or_else(|e| fail(&format!("reading {}: {e}", header.display())));
     let mut consts = String::new();
     let mut table = String::new();
-    let mut sets: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
+    // (set name, [(constant, "word", flags)])
+    type Words = Vec<(String, String, String)>;
+    let mut sets: Vec<(String, Words)> = Vec::new();
     for line in text.lines() {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("#define ") {
@@ -120,16 +124,12 @@ fn write_keywords(header: &Path, dest: &Path) {
                 (Some(n), Some(v)) => (n, v),
                 _ => continue,
             };
-            if let Some(set) = name
-                .strip_prefix("RTM_KEYWORDS_")
-                .and_then(|s| s.strip_suffix("(X)"))
-            {
+            if let Some(set) = name.strip_prefix("RTM_KEYWORDS_").and_then(|s| s.strip_suffix("(X)")) {
                 sets.push((set.to_ascii_lowercase(), Vec::new()));
                 continue;
             }
             let digits = value.trim_end_matches('u');
-            if name.starts_with("RTM_") && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-            {
+            if name.starts_with("RTM_") && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
                 writeln!(consts, "pub const {name}: u32 = {digits};").unwrap();
                 writeln!(table, "    (\"{name}\", {name} as u64),").unwrap();
             }
@@ -186,8 +186,11 @@ fn write_keywords(header: &Path, dest: &Path) {
             } else {
                 short.to_string()
             };
-            writeln!(s, "    #[allow(non_upper_case_globals)]\n    pub const {ident}: Symbol = Symbol::keyword({k});")
-                .unwrap();
+            writeln!(
+                s,
+                "    #[allow(non_upper_case_globals)]\n    pub const {ident}: Symbol = Symbol::keyword({k});"
+            )
+            .unwrap();
         }
         s.push_str("}\n");
     }
@@ -289,9 +292,8 @@ fn probe_entries(header: &str, entries: &mut Vec<String>) {
             }
             if let Some(def) = pp.strip_prefix("define") {
                 let def = def.trim_start();
-                let name_end = def
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(def.len());
+                let name_end =
+                    def.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(def.len());
                 let (name, value) = def.split_at(name_end);
                 let value = value.trim();
                 // Function-like macros, empty ones (include guards, attributes
@@ -348,17 +350,16 @@ fn probe_entries(header: &str, entries: &mut Vec<String>) {
         let d = d.as_str();
         let is_typedef = d.starts_with("typedef ");
         let body_d = d.trim_start_matches("typedef ");
-        if let (Some(open), true) = (body_d.find('{'), body_d.starts_with("struct ") || body_d.starts_with("enum ")) {
+        if let (Some(open), true) =
+            (body_d.find('{'), body_d.starts_with("struct ") || body_d.starts_with("enum "))
+        {
             let close = body_d.rfind('}').unwrap_or(body_d.len());
             let head: Vec<&str> = body_d[..open].split_whitespace().collect();
             let tag = head.get(1).copied().unwrap_or("");
             let tail = body_d[close + 1..].trim();
             // The name C code uses: the typedef name, or `struct tag`.
-            let cname = if is_typedef && is_ident(tail) {
-                tail.to_string()
-            } else {
-                format!("{} {}", head[0], tag)
-            };
+            let cname =
+                if is_typedef && is_ident(tail) { tail.to_string() } else { format!("{} {}", head[0], tag) };
             let label = if is_typedef && is_ident(tail) { tail.to_string() } else { tag.to_string() };
             let body = &body_d[open + 1..close];
             entries.push(format!("NUM(\"size {label}\", sizeof({cname}))"));
@@ -395,7 +396,11 @@ fn probe_entries(header: &str, entries: &mut Vec<String>) {
                     }
                 }
             }
-        } else if is_typedef && !body_d.starts_with("struct ") && !body_d.starts_with("enum ") && !d.contains('(') {
+        } else if is_typedef
+            && !body_d.starts_with("struct ")
+            && !body_d.starts_with("enum ")
+            && !d.contains('(')
+        {
             // typedef uint32_t rtm_sym;
             if let Some(name) = declarator_name(body_d) {
                 entries.push(format!("NUM(\"size {name}\", sizeof({name}))"));

@@ -308,7 +308,11 @@ impl<'ctx> Arena<'ctx> {
     /// ([`Error::InvalidArgument`] when the size overflows). `f` is not
     /// called when the room cannot be had.
     #[allow(clippy::mut_from_ref)]
-    pub fn try_alloc_slice_fill_with<T, F: FnMut(usize) -> T>(&self, len: usize, mut f: F) -> Result<&mut [T]> {
+    pub fn try_alloc_slice_fill_with<T, F: FnMut(usize) -> T>(
+        &self,
+        len: usize,
+        mut f: F,
+    ) -> Result<&mut [T]> {
         #[allow(clippy::let_unit_value)]
         let () = NoDrop::<T>::OK;
         let p = self.room::<T>(len)?;

@@ -1,5 +1,5 @@
 //! [`Batch`]: rows of a `#[repr(C)]` struct stored as columns (structure of
-//! arrays), over a run-time layout built from the struct by [`record!`].
+//! arrays), over a run-time layout built from the struct by [`record!`](crate::record).
 
 use std::any::TypeId;
 use std::ffi::{CStr, CString};
@@ -17,6 +17,13 @@ use crate::pool::Key;
 use crate::sys;
 
 /// The kind of a field or column (`rtm_kind`).
+///
+/// ```
+/// use rtmem::batch::{Kind, Value};
+/// assert_eq!(<f64 as Value>::KIND, Kind::F64);
+/// assert_eq!(<[u16; 4] as Value>::COUNT, 4);
+/// assert_eq!(Kind::from_raw(Kind::Sym.raw()), Some(Kind::Sym));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
@@ -88,7 +95,7 @@ impl Kind {
     }
 }
 
-/// A type a [`record!`] field may have: the numbers, `bool`,
+/// A type a [`record!`](crate::record) field may have: the numbers, `bool`,
 /// `Option<Symbol>`, raw pointers, pool [`Key`]s, fixed arrays of these, and
 /// other records.
 ///
@@ -147,7 +154,7 @@ unsafe impl<T: Value, const N: usize> Value for [T; N] {
     }
 }
 
-/// One field of a [`Record`], as [`record!`] describes it.
+/// One field of a [`Record`], as [`record!`](crate::record) describes it.
 #[derive(Clone, Copy, Debug)]
 #[doc(hidden)]
 pub struct FieldDesc {
@@ -162,16 +169,23 @@ pub struct FieldDesc {
 impl FieldDesc {
     #[doc(hidden)]
     pub fn of<T: Value>(name: &'static str, offset: usize) -> FieldDesc {
-        FieldDesc { name, kind: T::KIND, count: T::COUNT, offset, size: size_of::<T>(), nested: T::nested_layout }
+        FieldDesc {
+            name,
+            kind: T::KIND,
+            count: T::COUNT,
+            offset,
+            size: size_of::<T>(),
+            nested: T::nested_layout,
+        }
     }
 }
 
 /// A `#[repr(C)]` row type whose run-time layout rtmem can build: declare it
-/// with [`record!`], which implements this trait.
+/// with [`record!`](crate::record), which implements this trait.
 ///
 /// # Safety
 /// `FIELDS` must list every field in declaration order with its exact type;
-/// [`record!`] does so. (The layout built from it is also checked against
+/// [`record!`](crate::record) does so. (The layout built from it is also checked against
 /// the struct's real size, alignment and offsets.)
 pub unsafe trait Record: Copy + 'static {
     /// The struct's name.
@@ -242,7 +256,7 @@ macro_rules! record {
     };
 }
 
-/// `offsetof`, for [`record!`] (the compiler's `offset_of!` is newer than
+/// `offsetof`, for [`record!`](crate::record) (the compiler's `offset_of!` is newer than
 /// the Rust this crate supports).
 #[doc(hidden)]
 #[macro_export]
@@ -528,7 +542,9 @@ impl<'ctx, R: Record> Batch<'ctx, R> {
     pub fn gather(&self, idx: &[u32]) -> Result<Batch<'ctx, R>> {
         let out = Batch::new(self.ctx)?;
         // SAFETY: same layout and context; idx valid for its length.
-        check(unsafe { sys::rtm_batch_gather(out.raw.as_ptr(), self.raw.as_ptr(), idx.as_ptr(), idx.len()) })?;
+        check(unsafe {
+            sys::rtm_batch_gather(out.raw.as_ptr(), self.raw.as_ptr(), idx.as_ptr(), idx.len())
+        })?;
         Ok(out)
     }
 
@@ -682,7 +698,7 @@ mod tests {
         assert_eq!(b.get(300), None);
         assert_eq!(b.to_vec(), rows);
         assert_eq!(b.column::<Option<Symbol>>("sym").unwrap()[5], Symbol::from_id(5));
-        assert_eq!(b.column::<bool>("flag").unwrap()[3], true);
+        assert!(b.column::<bool>("flag").unwrap()[3]);
         assert_eq!(b.column::<u16>("grid[3]").unwrap()[9], 9);
         assert_eq!(b.column::<i16>("inners[1].b").unwrap()[0], 4);
         let cols = b.columns();

@@ -239,8 +239,8 @@ mod tests {
     fn io_write_and_clear() {
         let ctx = Context::new().unwrap();
         let mut b = AlignedBuf::new(&ctx).unwrap();
-        write!(b, "{}-{}", 1, "two").unwrap();
-        assert_eq!(&b[..], b"1-two");
+        write!(b, "{}-{}", 1, 2.5).unwrap();
+        assert_eq!(&b[..], b"1-2.5");
         let cap = b.capacity();
         b.clear();
         assert!(b.is_empty());

@@ -519,6 +519,22 @@ mod tests {
     }
 
     #[test]
+    fn heap_classes_show_in_the_stats() {
+        let ctx = Context::new().unwrap();
+        let p = unsafe { sys::rtm_alloc(ctx.as_ptr(), 40) };
+        assert!(!p.is_null());
+        let st = ctx.stats();
+        assert_eq!(st.heap_blocks_in_use, 1);
+        assert!(!st.classes.is_empty());
+        let class = st.classes.iter().find(|c| c.live_blocks == 1).expect("a class holds the block");
+        assert!(class.block_size >= 40);
+        assert_eq!(class.allocs, 1);
+        unsafe { sys::rtm_free(ctx.as_ptr(), p, 40) };
+        assert_eq!(ctx.stats().heap_blocks_in_use, 0);
+        assert!(ctx.check().is_ok());
+    }
+
+    #[test]
     fn moves_to_another_thread() {
         let ctx = Context::new().unwrap();
         let ctx = std::thread::spawn(move || {

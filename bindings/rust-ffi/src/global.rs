@@ -67,7 +67,12 @@ impl GlobalHeap {
     fn ctx(&self, _held: &MutexGuard<'_, ()>) -> *mut sys::rtm_ctx {
         let mut ctx = self.ctx.load(Ordering::Relaxed);
         if ctx.is_null() {
-            let cfg = sys::rtm_config { limit_bytes: self.limit, keywords: ptr::null(), pages: ptr::null(), flags: 0 };
+            let cfg = sys::rtm_config {
+                limit_bytes: self.limit,
+                keywords: ptr::null(),
+                pages: ptr::null(),
+                flags: 0,
+            };
             // SAFETY: cfg is valid; rtm_ctx_new allocates nothing from Rust.
             ctx = unsafe { sys::rtm_ctx_new(&cfg) };
             self.ctx.store(ctx, Ordering::Release);
@@ -211,7 +216,10 @@ impl Drop for GlobalHeap {
 
 impl fmt::Debug for GlobalHeap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GlobalHeap").field("limit", &self.limit).field("started", &!self.ctx.load(Ordering::Relaxed).is_null()).finish()
+        f.debug_struct("GlobalHeap")
+            .field("limit", &self.limit)
+            .field("started", &!self.ctx.load(Ordering::Relaxed).is_null())
+            .finish()
     }
 }
 

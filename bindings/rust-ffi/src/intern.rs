@@ -34,6 +34,15 @@ pub struct Symbol(NonZeroU32);
 
 impl Symbol {
     /// The id (`rtm_sym`), never 0.
+    ///
+    /// ```
+    /// use rtmem::Symbol;
+    /// let s = rtmem::keywords::python::DEF;
+    /// assert_eq!(s.id(), rtmem::sys::RTM_KW_PYTHON_DEF);
+    /// assert_eq!(Symbol::from_id(s.id()), Some(s));
+    /// assert_eq!(Symbol::from_id(0), None);
+    /// assert_eq!(std::mem::size_of::<Option<Symbol>>(), 4);
+    /// ```
     pub fn id(self) -> u32 {
         self.0.get()
     }
@@ -123,7 +132,8 @@ impl Interner {
         }
         let list = null_terminated(&names);
         // SAFETY: the list and strings live across the call.
-        let raw = unsafe { sys::rtm_interner_new(if names.is_empty() { ptr::null() } else { list.as_ptr() }) };
+        let raw =
+            unsafe { sys::rtm_interner_new(if names.is_empty() { ptr::null() } else { list.as_ptr() }) };
         NonNull::new(raw).map(|raw| Interner { raw, owned: true }).ok_or(Error::OutOfMemory)
     }
 
@@ -168,7 +178,8 @@ impl Interner {
     pub fn try_intern(&self, s: &str) -> Result<Symbol> {
         let mut out: sys::rtm_sym = 0;
         // SAFETY: s is valid for s.len() bytes (which need no NUL).
-        let st = unsafe { sys::rtm_intern_ex(self.raw.as_ptr(), s.as_ptr() as *const c_char, s.len(), &mut out) };
+        let st =
+            unsafe { sys::rtm_intern_ex(self.raw.as_ptr(), s.as_ptr() as *const c_char, s.len(), &mut out) };
         check(st)?;
         Symbol::from_id(out).ok_or(Error::InvalidArgument)
     }
@@ -180,7 +191,9 @@ impl Interner {
             return None; // never interned; and the C call would record EINVAL
         }
         // SAFETY: as try_intern.
-        Symbol::from_id(unsafe { sys::rtm_intern_find(self.raw.as_ptr(), s.as_ptr() as *const c_char, s.len()) })
+        Symbol::from_id(unsafe {
+            sys::rtm_intern_find(self.raw.as_ptr(), s.as_ptr() as *const c_char, s.len())
+        })
     }
 
     /// The string of a symbol of this interner.

@@ -71,7 +71,8 @@ pub trait Kernel: Copy + sealed::Sealed {
     #[doc(hidden)]
     unsafe fn max_raw(x: *const Self, n: usize, out: *mut Self) -> sys::rtm_status;
     #[doc(hidden)]
-    unsafe fn cmp_raw(x: *const Self, n: usize, op: sys::rtm_cmp, v: Self, bits: *mut u64) -> sys::rtm_status;
+    unsafe fn cmp_raw(x: *const Self, n: usize, op: sys::rtm_cmp, v: Self, bits: *mut u64)
+        -> sys::rtm_status;
 }
 
 macro_rules! kernel {
@@ -91,7 +92,13 @@ macro_rules! kernel {
             unsafe fn max_raw(x: *const $t, n: usize, out: *mut $t) -> sys::rtm_status {
                 sys::$max(x, n, out)
             }
-            unsafe fn cmp_raw(x: *const $t, n: usize, op: sys::rtm_cmp, v: $t, bits: *mut u64) -> sys::rtm_status {
+            unsafe fn cmp_raw(
+                x: *const $t,
+                n: usize,
+                op: sys::rtm_cmp,
+                v: $t,
+                bits: *mut u64,
+            ) -> sys::rtm_status {
                 sys::$cmp(x, n, op, v, bits)
             }
         }
@@ -126,7 +133,7 @@ pub fn sum<T: Kernel>(x: &[T]) -> Result<T::Sum> {
 pub fn mean<T: Kernel>(x: &[T]) -> Option<f64> {
     let mut out = 0.0;
     // SAFETY: as sum.
-    (unsafe { T::mean_raw(x.as_ptr(), x.len(), &mut out) } == sys::RTM_OK).then(|| out)
+    (unsafe { T::mean_raw(x.as_ptr(), x.len(), &mut out) } == sys::RTM_OK).then_some(out)
 }
 
 /// The smallest value, `None` when `x` is empty. For floating point, a NaN
@@ -264,6 +271,12 @@ impl Selection {
 }
 
 /// A SIMD path of the kernels.
+///
+/// ```
+/// use rtmem::kernels::Simd;
+/// println!("kernels run on {} (best here: {})", Simd::active().name(), Simd::best().name());
+/// assert!(["scalar", "sse2", "avx2", "avx512"].contains(&Simd::active().name()));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Simd(sys::rtm_simd);
 

@@ -14,12 +14,71 @@ use crate::error::{Error, Rejected, Result};
 use crate::sys;
 
 /// One object of a pool: the value, and the links of the list of keyed
-/// values (so that dropping the pool drops them; unused by handles).
+/// values (so that dropping the pool drops them). A slot on the pool's free
+/// list links through `next`.
 #[repr(C)]
 struct Slot<T> {
     value: T,
     prev: *mut Slot<T>,
     next: *mut Slot<T>,
+}
+
+/// What handles need of their pool: the C pool, and the free list of slots
+/// that handles gave back, which acquire reuses without calling into C.
+struct Shared<T> {
+    raw: NonNull<sys::rtm_pool>,
+    free: Cell<*mut Slot<T>>,
+    nfree: Cell<usize>,
+    /// At most a slab's worth of slots wait on the free list.
+    max_free: usize,
+    /// Acquires served from the free list, and releases onto it (which the
+    /// C pool's counters do not see).
+    reused: Cell<u64>,
+    recycled: Cell<u64>,
+}
+
+impl<T> Shared<T> {
+    #[inline(always)]
+    fn take(&self) -> *mut Slot<T> {
+        let s = self.free.get();
+        if !s.is_null() {
+            // SAFETY: a slot on the free list: live to C, ours to reuse.
+            self.free.set(unsafe { (*s).next });
+            self.nfree.set(self.nfree.get() - 1);
+            self.reused.set(self.reused.get() + 1);
+            return s;
+        }
+        // SAFETY: the pool is live, on its owner thread.
+        unsafe { sys::rtm_pool_alloc(self.raw.as_ptr()) as *mut Slot<T> }
+    }
+
+    /// SAFETY: s is a slot of this pool whose value is gone.
+    #[inline(always)]
+    unsafe fn give(&self, s: *mut Slot<T>) {
+        let n = self.nfree.get();
+        if n < self.max_free {
+            (*s).next = self.free.get();
+            self.free.set(s);
+            self.nfree.set(n + 1);
+            self.recycled.set(self.recycled.get() + 1);
+        } else {
+            sys::rtm_pool_free(self.raw.as_ptr(), s as *mut _);
+        }
+    }
+
+    /// Gives the free list back to the C pool.
+    fn flush(&self) {
+        let mut s = self.free.replace(ptr::null_mut());
+        self.nfree.set(0);
+        while !s.is_null() {
+            // SAFETY: slots on the free list are this pool's, live to C.
+            unsafe {
+                let next = (*s).next;
+                sys::rtm_pool_free(self.raw.as_ptr(), s as *mut _);
+                s = next;
+            }
+        }
+    }
 }
 
 /// A pool of `T`s in a [`Context`] (`rtm_pool`): O(1) acquire and release
@@ -36,6 +95,13 @@ struct Slot<T> {
 /// Values of any type may be pooled: their `Drop` runs when the handle is
 /// dropped, the key removed, or the pool dropped (keyed values left then).
 /// Each slot holds the value and two list links (16 bytes) for that.
+///
+/// A dropped handle's slot goes on the pool's free list (at most a slab's
+/// worth, some 64 KiB), from which the next [`acquire`](Pool::acquire) takes
+/// it: in the steady state, handles make no call into C. The C library
+/// counts those slots as live (in [`Context::stats`]) until
+/// [`trim`](Pool::trim) or the pool's drop gives them back; [`Pool::stats`]
+/// and [`Pool::len`] count them apart.
 ///
 /// ```
 /// use rtmem::{Context, Pool};
@@ -92,7 +158,7 @@ struct Slot<T> {
 /// println!("{s}");
 /// ```
 pub struct Pool<'ctx, T> {
-    raw: NonNull<sys::rtm_pool>,
+    shared: Shared<T>,
     ctx: &'ctx Context,
     /// The first keyed value (NULL: none), a doubly-linked list.
     keyed: Cell<*mut Slot<T>>,
@@ -134,16 +200,23 @@ impl<'ctx, T> Pool<'ctx, T> {
         };
         // SAFETY: ty is valid for the call, which copies it (and the name).
         let raw = unsafe { sys::rtm_pool_new(ctx.as_ptr(), &ty) };
-        match NonNull::new(raw) {
-            Some(raw) => Ok(Pool { raw, ctx, keyed: Cell::new(ptr::null_mut()), _owns: PhantomData }),
-            None => Err(ctx.error_or(Error::OutOfMemory)),
-        }
-    }
-
-    #[inline]
-    fn take(&self) -> *mut Slot<T> {
-        // SAFETY: the pool is live, on its owner thread.
-        unsafe { sys::rtm_pool_alloc(self.raw.as_ptr()) as *mut Slot<T> }
+        let raw = NonNull::new(raw).ok_or_else(|| ctx.error_or(Error::OutOfMemory))?;
+        let mut info = mem::MaybeUninit::<sys::rtm_pool_info>::zeroed();
+        // SAFETY: a live pool; the call fills info.
+        let info = unsafe {
+            sys::rtm_pool_stats(raw.as_ptr(), info.as_mut_ptr());
+            info.assume_init()
+        };
+        let max_free = (info.slab_bytes / info.stride.max(1)) as usize;
+        let shared = Shared {
+            raw,
+            free: Cell::new(ptr::null_mut()),
+            nfree: Cell::new(0),
+            max_free,
+            reused: Cell::new(0),
+            recycled: Cell::new(0),
+        };
+        Ok(Pool { shared, ctx, keyed: Cell::new(ptr::null_mut()), _owns: PhantomData })
     }
 
     #[cold]
@@ -168,12 +241,12 @@ impl<'ctx, T> Pool<'ctx, T> {
     /// back with the error ([`Error::Limit`], [`Error::OutOfMemory`]).
     #[inline]
     pub fn try_acquire(&self, value: T) -> std::result::Result<Handle<'_, T>, Rejected<T>> {
-        let slot = self.take();
+        let slot = self.shared.take();
         match NonNull::new(slot) {
             Some(slot) => {
-                // SAFETY: a fresh slot, sized and aligned for Slot<T>.
+                // SAFETY: a free slot, sized and aligned for Slot<T>.
                 unsafe { ptr::addr_of_mut!((*slot.as_ptr()).value).write(value) };
-                Ok(Handle { slot, pool: self.raw, _pool: PhantomData })
+                Ok(Handle { slot, shared: &self.shared })
             }
             None => Err(Rejected { error: self.failure(), value }),
         }
@@ -211,11 +284,17 @@ impl<'ctx, T> Pool<'ctx, T> {
         // SAFETY: the pool is live; a handle it returns is live until
         // released, and rtm_pool_get gives its slot.
         unsafe {
-            let h = sys::rtm_pool_acquire(self.raw.as_ptr());
+            let mut h = sys::rtm_pool_acquire(self.shared.raw.as_ptr());
+            if h.bits == 0 && self.shared.nfree.get() > 0 {
+                // The free list's slots count against the cap and the
+                // limit: give them back and try again.
+                self.shared.flush();
+                h = sys::rtm_pool_acquire(self.shared.raw.as_ptr());
+            }
             if h.bits == 0 {
                 return Err(Rejected { error: self.failure(), value });
             }
-            let slot = sys::rtm_pool_get(self.raw.as_ptr(), h) as *mut Slot<T>;
+            let slot = sys::rtm_pool_get(self.shared.raw.as_ptr(), h) as *mut Slot<T>;
             debug_assert!(!slot.is_null());
             let head = self.keyed.get();
             ptr::write(slot, Slot { value, prev: ptr::null_mut(), next: head });
@@ -233,7 +312,9 @@ impl<'ctx, T> Pool<'ctx, T> {
     fn slot(&self, key: Key<T>) -> *mut Slot<T> {
         // SAFETY: rtm_pool_get checks the handle (pool identity, slot range,
         // generation) before touching memory; keys only come from insert.
-        unsafe { sys::rtm_pool_get(self.raw.as_ptr(), sys::rtm_handle { bits: key.bits }) as *mut Slot<T> }
+        unsafe {
+            sys::rtm_pool_get(self.shared.raw.as_ptr(), sys::rtm_handle { bits: key.bits }) as *mut Slot<T>
+        }
     }
 
     /// The value of `key`, or `None` if it was removed or is another pool's.
@@ -269,7 +350,7 @@ impl<'ctx, T> Pool<'ctx, T> {
         unsafe {
             self.unlink(s);
             let value = ptr::read(ptr::addr_of!((*s).value));
-            let st = sys::rtm_pool_release(self.raw.as_ptr(), sys::rtm_handle { bits: key.bits });
+            let st = sys::rtm_pool_release(self.shared.raw.as_ptr(), sys::rtm_handle { bits: key.bits });
             debug_assert_eq!(st, sys::RTM_OK);
             Some(value)
         }
@@ -290,6 +371,24 @@ impl<'ctx, T> Pool<'ctx, T> {
     /// Values live in the pool now, held by handles and by keys.
     pub fn len(&self) -> usize {
         self.stats().live as usize
+    }
+
+    /// Gives the slots of dropped handles back to the C pool (which may then
+    /// give empty slabs back to the page source, see [`Context::trim`]).
+    ///
+    /// ```
+    /// let ctx = rtmem::Context::new()?;
+    /// let pool = rtmem::Pool::new(&ctx)?;
+    /// drop((0..100).map(|i| pool.acquire(i)).collect::<Vec<_>>());
+    /// assert_eq!(pool.len(), 0);
+    /// assert_eq!(pool.stats().cached, 100);          // kept for the next acquire
+    /// assert_eq!(ctx.stats().pool_objects_live, 100); // live, as C sees them
+    /// pool.trim();
+    /// assert_eq!(ctx.stats().pool_objects_live, 0);
+    /// # Ok::<(), rtmem::Error>(())
+    /// ```
+    pub fn trim(&self) {
+        self.shared.flush();
     }
 
     /// Whether the pool holds no value.
@@ -313,17 +412,20 @@ impl<'ctx, T> Pool<'ctx, T> {
         let mut info = mem::MaybeUninit::<sys::rtm_pool_info>::zeroed();
         // SAFETY: fills the struct for a live pool.
         let i = unsafe {
-            let st = sys::rtm_pool_stats(self.raw.as_ptr(), info.as_mut_ptr());
+            let st = sys::rtm_pool_stats(self.shared.raw.as_ptr(), info.as_mut_ptr());
             debug_assert_eq!(st, sys::RTM_OK);
             info.assume_init()
         };
+        let cached = self.shared.nfree.get() as u64;
+        let (reused, recycled) = (self.shared.reused.get(), self.shared.recycled.get());
         PoolStats {
             stride: i.stride,
-            live: i.live,
+            live: i.live - cached,
+            cached,
             peak: i.peak,
-            acquires: i.acquires,
-            releases: i.releases,
-            hits: i.hits,
+            acquires: i.acquires + reused,
+            releases: i.releases + recycled,
+            hits: i.hits + reused,
             misses: i.misses,
             slabs: i.slabs,
             slab_bytes: i.slab_bytes,
@@ -333,24 +435,26 @@ impl<'ctx, T> Pool<'ctx, T> {
 
     /// The `rtm_pool` pointer, for the C API. Still owned by `self`.
     pub fn as_ptr(&self) -> *mut sys::rtm_pool {
-        self.raw.as_ptr()
+        self.shared.raw.as_ptr()
     }
 }
 
 impl<T> Drop for Pool<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: no handle is alive (they borrow the pool); the keyed values
-        // are dropped and freed, then the pool is empty when destroyed.
+        // SAFETY: no handle is alive (they borrow the pool); the free list
+        // and the keyed values are freed, then the pool is empty when
+        // destroyed.
+        self.shared.flush();
         unsafe {
             let mut s = self.keyed.replace(ptr::null_mut());
             while !s.is_null() {
                 let next = (*s).next;
                 ptr::drop_in_place(ptr::addr_of_mut!((*s).value));
-                let st = sys::rtm_pool_free(self.raw.as_ptr(), s as *mut _);
+                let st = sys::rtm_pool_free(self.shared.raw.as_ptr(), s as *mut _);
                 debug_assert_eq!(st, sys::RTM_OK);
                 s = next;
             }
-            sys::rtm_pool_destroy(self.raw.as_ptr());
+            sys::rtm_pool_destroy(self.shared.raw.as_ptr());
         }
     }
 }
@@ -373,15 +477,17 @@ fn pool_failed(e: Error) -> ! {
 pub struct PoolStats {
     /// Bytes per object in a slab (the value and its links, aligned).
     pub stride: u64,
-    /// Values live now, and the most ever.
+    /// Values live now (not counting `cached`), and the most ever (counting it).
     pub live: u64,
+    /// Slots of dropped handles on the pool's free list ([`Pool::trim`]).
+    pub cached: u64,
     /// See `live`.
     pub peak: u64,
-    /// Acquires and inserts, ever.
+    /// Acquires and inserts, ever (from the free list or the C pool).
     pub acquires: u64,
     /// Releases (handle drops, removals), ever.
     pub releases: u64,
-    /// Acquires served by a free slot.
+    /// Acquires served by a free slot (of the free list or a slab).
     pub hits: u64,
     /// Acquires that had to grow the pool.
     pub misses: u64,
@@ -409,19 +515,18 @@ pub struct PoolStats {
 /// ```
 pub struct Handle<'p, T> {
     slot: NonNull<Slot<T>>,
-    pool: NonNull<sys::rtm_pool>,
-    _pool: PhantomData<(&'p (), T)>,
+    shared: &'p Shared<T>,
 }
 
 impl<'p, T> Handle<'p, T> {
     /// Moves the value out and frees its slot.
     pub fn into_inner(self) -> T {
         let this = ManuallyDrop::new(self);
-        // SAFETY: the value is live; read once, then the slot is freed and
-        // the handle forgotten (its Drop would drop the value again).
+        // SAFETY: the value is live; read once, then the slot is given back
+        // and the handle forgotten (its Drop would drop the value again).
         unsafe {
             let v = ptr::read(ptr::addr_of!((*this.slot.as_ptr()).value));
-            sys::rtm_pool_free(this.pool.as_ptr(), this.slot.as_ptr() as *mut _);
+            this.shared.give(this.slot.as_ptr());
             v
         }
     }
@@ -451,7 +556,7 @@ impl<T> Drop for Handle<'_, T> {
         // the pool is live (the handle borrows it).
         unsafe {
             ptr::drop_in_place(ptr::addr_of_mut!((*self.slot.as_ptr()).value));
-            sys::rtm_pool_free(self.pool.as_ptr(), self.slot.as_ptr() as *mut _);
+            self.shared.give(self.slot.as_ptr());
         }
     }
 }
@@ -476,6 +581,16 @@ pub struct Key<T> {
 
 impl<T> Key<T> {
     /// The `rtm_handle` bits, for the C API or a script.
+    ///
+    /// ```
+    /// let ctx = rtmem::Context::new()?;
+    /// let pool = rtmem::Pool::new(&ctx)?;
+    /// let k = pool.insert(1.5f64);
+    /// let h = rtmem::sys::rtm_handle { bits: k.to_bits() };
+    /// let p = unsafe { rtmem::sys::rtm_pool_get(pool.as_ptr(), h) };
+    /// assert_eq!(p as *const f64, pool.get(k).unwrap() as *const f64);
+    /// # Ok::<(), rtmem::Error>(())
+    /// ```
     pub fn to_bits(self) -> u64 {
         self.bits
     }
@@ -520,6 +635,19 @@ mod tests {
         drop(hs);
         assert_eq!(Rc::strong_count(&tracker), 1);
         assert!(pool.is_empty());
+        assert!(ctx.check().is_ok());
+        // The freed slots wait on the pool's free list, then go back to C.
+        let st = pool.stats();
+        assert_eq!((st.live, st.cached), (0, 1000));
+        let reserves = ctx.stats().page_reserves;
+        let again: Vec<_> = (0..1000).map(|_| pool.acquire(Rc::clone(&tracker))).collect();
+        assert_eq!(pool.stats().cached, 0, "acquire reuses them");
+        assert_eq!(pool.stats().acquires, 2000);
+        assert_eq!(ctx.stats().pool_hits + ctx.stats().pool_misses, 1000, "C served the first 1000 only");
+        assert_eq!(ctx.stats().page_reserves, reserves);
+        drop(again);
+        pool.trim();
+        assert_eq!(pool.stats().cached, 0);
         assert_eq!(ctx.stats().pool_objects_live, 0);
         assert!(ctx.check().is_ok());
     }
@@ -598,6 +726,10 @@ mod tests {
         assert_eq!((r.error, r.value), (Error::Limit, 99));
         drop(hs);
         assert_eq!(*pool.acquire(4), 4);
+        // The three freed slots wait on the free list; keys still get them.
+        let keys: Vec<_> = (0..3).map(|i| pool.try_insert(i).unwrap()).collect();
+        assert_eq!(pool.try_insert(9).unwrap_err().error, Error::Limit);
+        assert_eq!(pool.get(keys[2]), Some(&2));
         assert_eq!(Pool::<u8>::with_limit(&ctx, 0).unwrap_err(), Error::InvalidArgument);
     }
 

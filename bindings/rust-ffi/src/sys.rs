@@ -94,7 +94,8 @@ pub struct rtm_config {
     pub flags: c_uint,
 }
 
-pub type rtm_collect_fn = Option<unsafe extern "C" fn(ud: *mut c_void, ctx: *mut rtm_ctx, bytes_wanted: usize)>;
+pub type rtm_collect_fn =
+    Option<unsafe extern "C" fn(ud: *mut c_void, ctx: *mut rtm_ctx, bytes_wanted: usize)>;
 pub type rtm_error_fn = Option<unsafe extern "C" fn(ud: *mut c_void, s: rtm_status, where_: *const c_char)>;
 
 pub type rtm_visit_kind = c_uint;
@@ -412,7 +413,11 @@ extern "C" {
     pub fn rtm_arena_rewind(a: *mut rtm_arena, m: rtm_arena_mark) -> rtm_status;
     pub fn rtm_arena_reset(a: *mut rtm_arena);
     pub fn rtm_arena_destroy(a: *mut rtm_arena);
-    pub fn rtm_arena_lease_open(a: *mut rtm_arena, cur: *mut rtm_arena_cursor, ticket: *mut u64) -> *mut rtm_arena;
+    pub fn rtm_arena_lease_open(
+        a: *mut rtm_arena,
+        cur: *mut rtm_arena_cursor,
+        ticket: *mut u64,
+    ) -> *mut rtm_arena;
     pub fn rtm_arena_lease_close(a: *mut rtm_arena, cur: rtm_arena_cursor, ticket: u64);
     pub fn rtm_arena_lease_alloc_slow(
         a: *mut rtm_arena,
@@ -434,8 +439,12 @@ extern "C" {
     pub fn rtm_buf_clear(b: *mut rtm_buf);
     pub fn rtm_buf_destroy(b: *mut rtm_buf);
 
-    pub fn rtm_layout_new(ctx: *mut rtm_ctx, name: *const c_char, fields: *const rtm_field, n: usize)
-        -> *mut rtm_layout;
+    pub fn rtm_layout_new(
+        ctx: *mut rtm_ctx,
+        name: *const c_char,
+        fields: *const rtm_field,
+        n: usize,
+    ) -> *mut rtm_layout;
     pub fn rtm_layout_size(l: *const rtm_layout) -> usize;
     pub fn rtm_layout_align(l: *const rtm_layout) -> usize;
     pub fn rtm_layout_name(l: *const rtm_layout) -> *const c_char;
@@ -459,7 +468,8 @@ extern "C" {
     pub fn rtm_interner_new(keywords: *const *const c_char) -> *mut rtm_interner;
     pub fn rtm_interner_destroy(i: *mut rtm_interner);
     pub fn rtm_intern(i: *mut rtm_interner, s: *const c_char, len: usize) -> rtm_sym;
-    pub fn rtm_intern_ex(i: *mut rtm_interner, s: *const c_char, len: usize, out: *mut rtm_sym) -> rtm_status;
+    pub fn rtm_intern_ex(i: *mut rtm_interner, s: *const c_char, len: usize, out: *mut rtm_sym)
+        -> rtm_status;
     pub fn rtm_intern_find(i: *mut rtm_interner, s: *const c_char, len: usize) -> rtm_sym;
     pub fn rtm_sym_str(i: *mut rtm_interner, sym: rtm_sym, len: *mut usize) -> *const c_char;
     pub fn rtm_sym_is_keyword(i: *mut rtm_interner, sym: rtm_sym) -> c_int;
@@ -483,7 +493,12 @@ extern "C" {
     pub fn rtm_batch_get(b: *const rtm_batch, i: usize, row: *mut c_void) -> rtm_status;
     pub fn rtm_batch_get_n(b: *const rtm_batch, first: usize, n: usize, rows: *mut c_void) -> rtm_status;
     pub fn rtm_batch_set(b: *mut rtm_batch, i: usize, row: *const c_void) -> rtm_status;
-    pub fn rtm_batch_gather(dst: *mut rtm_batch, src: *const rtm_batch, idx: *const u32, n: usize) -> rtm_status;
+    pub fn rtm_batch_gather(
+        dst: *mut rtm_batch,
+        src: *const rtm_batch,
+        idx: *const u32,
+        n: usize,
+    ) -> rtm_status;
     pub fn rtm_batch_columns(b: *const rtm_batch) -> usize;
     pub fn rtm_batch_column_info(b: *const rtm_batch, col: usize, out: *mut rtm_column_info) -> rtm_status;
     pub fn rtm_batch_column(b: *mut rtm_batch, col: usize) -> *mut c_void;
@@ -518,10 +533,20 @@ extern "C" {
     pub fn rtm_col_cmp_f64(x: *const f64, n: usize, op: rtm_cmp, v: f64, bits: *mut u64) -> rtm_status;
     pub fn rtm_sel_count(bits: *const u64, n: usize) -> usize;
     pub fn rtm_sel_indices(bits: *const u64, n: usize, idx: *mut u32) -> usize;
-    pub fn rtm_col_gather_32(col: *const c_void, len: usize, idx: *const u32, n: usize, out: *mut c_void)
-        -> rtm_status;
-    pub fn rtm_col_gather_64(col: *const c_void, len: usize, idx: *const u32, n: usize, out: *mut c_void)
-        -> rtm_status;
+    pub fn rtm_col_gather_32(
+        col: *const c_void,
+        len: usize,
+        idx: *const u32,
+        n: usize,
+        out: *mut c_void,
+    ) -> rtm_status;
+    pub fn rtm_col_gather_64(
+        col: *const c_void,
+        len: usize,
+        idx: *const u32,
+        n: usize,
+        out: *mut c_void,
+    ) -> rtm_status;
     pub fn rtm_col_axpy_f64(a: f64, x: *const f64, y: *mut f64, n: usize) -> rtm_status;
 
     pub fn rtm_ctx_stats_sized(ctx: *const rtm_ctx, out: *mut rtm_stats, out_size: usize);

@@ -15,7 +15,8 @@ fn collections_run_on_the_rtmem_heap() {
     for i in 0..5000u32 {
         m.entry(format!("key{}", i % 500)).or_default().push(i);
     }
-    let tree: BTreeMap<u32, Box<[u8]>> = (0..2000).map(|i| (i, vec![i as u8; (i % 300) as usize].into())).collect();
+    let tree: BTreeMap<u32, Box<[u8]>> =
+        (0..2000).map(|i| (i, vec![i as u8; (i % 300) as usize].into())).collect();
     let big = vec![7u64; 1 << 20]; // a large block, straight from the pages
     let after = HEAP.stats().unwrap();
     assert!(after.heap_allocs >= before.heap_allocs + 5000);
@@ -38,7 +39,10 @@ fn threads_free_each_others_blocks() {
         .map(|t| thread::spawn(move || (0..2000).map(|i| vec![t; i % 50 + 1].into_boxed_slice()).collect()))
         .map(|h| h.join().unwrap())
         .collect();
-    let sums: Vec<u64> = made.into_iter().map(|v| thread::spawn(move || v.iter().map(|b| b[0]).sum()).join().unwrap()).collect();
+    let sums: Vec<u64> = made
+        .into_iter()
+        .map(|v| thread::spawn(move || v.iter().map(|b| b[0]).sum()).join().unwrap())
+        .collect();
     assert_eq!(sums, [0, 2000, 4000, 6000]);
     assert!(HEAP.check().is_ok());
     assert_eq!(HEAP.stats().unwrap().heap_bad_frees, 0);
