@@ -155,7 +155,7 @@ unsafe impl<T: Value, const N: usize> Value for [T; N] {
 }
 
 /// One field of a [`Record`], as [`record!`](crate::record) describes it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 #[doc(hidden)]
 pub struct FieldDesc {
     pub name: &'static str,
@@ -164,6 +164,18 @@ pub struct FieldDesc {
     pub offset: usize,
     pub size: usize,
     pub nested: fn(&Context) -> Result<Option<NonNull<sys::rtm_layout>>>,
+}
+
+impl fmt::Debug for FieldDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FieldDesc")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("count", &self.count)
+            .field("offset", &self.offset)
+            .field("size", &self.size)
+            .finish()
+    }
 }
 
 impl FieldDesc {

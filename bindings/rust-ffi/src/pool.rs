@@ -561,6 +561,12 @@ impl<T> Drop for Handle<'_, T> {
     }
 }
 
+impl<T: fmt::Display> fmt::Display for Handle<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for Handle<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Handle").field(&**self).finish()
