@@ -15,6 +15,9 @@
 //!  - `RTMEM_SOURCE_DIR`: the root of an rtmem source tree (default: the tree
 //!    this crate sits in, `../..`).
 //!  - `CC`: the C compiler for CMake and the probe (default `cc`).
+//!  - `RTMEM_SANITIZE`: `address` (ASan + UBSan) or `thread`, the CMake
+//!    option `RTM_SANITIZE`; the Rust side must then link the sanitizer's
+//!    runtime (see the crate's README).
 
 use std::env;
 use std::fmt::Write as _;
@@ -37,6 +40,7 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=RTMEM_SOURCE_DIR");
     println!("cargo:rerun-if-env-changed=CC");
+    println!("cargo:rerun-if-env-changed=RTMEM_SANITIZE");
     for part in ["include", "runtime", "cmake", "CMakeLists.txt"] {
         println!("cargo:rerun-if-changed={}", root.join(part).display());
     }
@@ -85,6 +89,9 @@ fn build_library(root: &Path, out: &Path) {
         }
         if let Ok(cc) = env::var("CC") {
             c.arg(format!("-DCMAKE_C_COMPILER={cc}"));
+        }
+        if let Ok(san) = env::var("RTMEM_SANITIZE") {
+            c.arg(format!("-DRTM_SANITIZE={san}"));
         }
         run(&mut c, "cmake configure (is cmake installed?)");
     }
