@@ -545,9 +545,10 @@ RTM_API void rtm_buf_destroy(rtm_buf *b);
  *
  * Layouts are immutable and owned by their context: they live until it is
  * destroyed (there is no rtm_layout_destroy, so a layout nested in another,
- * or used by a pool or a batch, can never dangle). Each takes a few hundred
- * bytes of context memory. Making one is owner-thread only; reading one
- * (every function below but rtm_layout_new) is safe from any thread. */
+ * or used by a pool or a batch, can never dangle). Each takes one block of
+ * context pages: 4 KiB up to a few dozen fields. Making one is owner-thread
+ * only; reading one (every function below but rtm_layout_new) is safe from
+ * any thread. */
 typedef enum rtm_kind {
     RTM_KIND_I8 = 1, RTM_KIND_I16, RTM_KIND_I32, RTM_KIND_I64,
     RTM_KIND_U8, RTM_KIND_U16, RTM_KIND_U32, RTM_KIND_U64,
@@ -650,10 +651,22 @@ RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_inf
  * A callback must not use this pool. Contents are not zeroed: an object
  * holds what init, the last dtor or the last user left (garbage without init).
  *
+ * Slabs: 64 KiB (a larger power of two when fewer than 8 objects would fit),
+ * made on demand. An ordinary pool keeps its current slab and one empty
+ * spare and gives any other slab back as soon as it is empty; rtm_ctx_trim
+ * gives back every empty slab. A concurrent pool keeps its slabs until it is
+ * destroyed (a thread may be reading a free slot's link at any moment).
+ *
  * Ordinary pools belong to the owner thread of their context. Pools made
  * with RTM_POOL_CONCURRENT may be used from any thread at once (acquire, get,
  * release, alloc, free, rtm_pool_stats); new, destroy, rtm_ctx_check, _visit
- * and _trim still need every other thread to have stopped using the pool. */
+ * and _trim still need every other thread to have stopped using the pool.
+ * The first 64 threads using concurrent pools at once get a cache of free
+ * objects each (a thread's index passes to the next thread when it exits);
+ * further threads go to the shared free list, correct but slower. Errors of
+ * a concurrent pool are recorded from the thread that made them: the
+ * context's error hook must then be thread-safe. A concurrent pool never
+ * runs the collect hook (it belongs to the owner thread). */
 typedef struct rtm_pool rtm_pool;
 
 /* A handle: a slot index, a generation and the pool's identity, packed in 64
@@ -691,7 +704,11 @@ typedef struct rtm_handle {
 
 /* The null handle, and taking a handle out of a variable (leaving null), for
  * moving it out of an RTM_SCOPED variable. */
-#define RTM_HANDLE_NULL ((rtm_handle){0})
+#ifdef __cplusplus
+#  define RTM_HANDLE_NULL (rtm_handle())
+#else
+#  define RTM_HANDLE_NULL ((rtm_handle){0})
+#endif
 static inline rtm_handle rtm_handle_take(rtm_handle *h)
 {
     rtm_handle out = *h;
@@ -739,10 +756,11 @@ RTM_API rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type);
  * no other thread using the pool. */
 RTM_API void rtm_pool_destroy(rtm_pool *p);
 
-/* A new live object, by handle: runs ctor. The null handle on failure, with
- * RTM_ELIMIT (the cap, or the pool's slot space, or the context's limit) or
- * RTM_ENOMEM (the page source refused to grow the pool; the pool stays
- * usable and a later acquire may succeed); p NULL: null, nothing recorded. */
+/* A new live object, by handle: runs ctor. O(1): a free slot of the
+ * current slab, or a new slab. The null handle on failure, with RTM_ELIMIT
+ * (the cap, or the pool's slot space, or the context's limit) or RTM_ENOMEM
+ * (the page source refused to grow the pool; the pool stays usable and a
+ * later acquire may succeed); p NULL: null, nothing recorded. */
 RTM_API rtm_handle rtm_pool_acquire(rtm_pool *p);
 
 /* The object of a live handle, or NULL: RTM_ESTALE recorded for a released
@@ -753,9 +771,10 @@ RTM_API void *rtm_pool_get(rtm_pool *p, rtm_handle h);
 
 /* Releases a live handle's object: runs dtor, and the handle and every copy
  * of it go stale. RTM_ESTALE for a handle already released (nothing
- * changes: a second release is not absorbed), RTM_EFOREIGN for a handle of
- * another pool. Both are recorded. The null handle or p NULL: RTM_OK, a
- * no-op (so RTM_SCOPED may end a failed acquire). */
+ * changes: a second release is not absorbed, and the live count never goes
+ * below the acquires), RTM_EFOREIGN for a handle of another pool. Both are
+ * recorded. The null handle: RTM_OK, a no-op (so RTM_SCOPED may end a
+ * failed acquire). p NULL: RTM_EINVAL, nothing recorded. */
 RTM_API rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h);
 
 /* The raw-pointer fast path: a new live object (ctor run), or NULL with the
@@ -764,10 +783,11 @@ RTM_API void *rtm_pool_alloc(rtm_pool *p) RTM_MALLOC_ATTR;
 
 /* Frees an object got from rtm_pool_alloc (or from _get of a handle, which
  * then goes stale): runs dtor. Any pointer that is not an object of this pool
- * is rejected without touching memory the pool does not own: RTM_EFOREIGN
- * (another pool's object, a heap block, a stack address, a pointer into the
- * middle of an object); an object already free: RTM_ESTALE. Both recorded,
- * nothing changes. NULL: RTM_OK, a no-op. p NULL: RTM_EINVAL. */
+ * is rejected without touching memory the pool does not own (the page map
+ * says which segments are rtmem's): RTM_EFOREIGN for another pool's object,
+ * a heap block, a stack address, a pointer into the middle of an object;
+ * RTM_ESTALE for an object already free. Both recorded, nothing changes, in
+ * every build. NULL: RTM_OK, a no-op. p NULL: RTM_EINVAL, nothing recorded. */
 RTM_API rtm_status rtm_pool_free(rtm_pool *p, void *obj);
 
 /* A pool's figures. Exact for an ordinary pool; for a concurrent one, read

@@ -1,9 +1,10 @@
 /*
  * pool.c: typed object pools. Slabs of context pages, a free list per slab
  * kept outside the objects, handles checked by generation and pool identity,
- * the process-wide registry of pool identities, and the ordinary (owner
- * thread) fast paths. Concurrent pools share everything here but the
- * acquire and release paths, which live in pool_concurrent.c.
+ * the ordinary (owner thread) fast paths, and the pool's life: new, destroy,
+ * figures, check, visit, trim. Concurrent pools share everything here but
+ * their acquire and release paths (pool_concurrent.c); pool identities come
+ * from pool_id.c.
  */
 #include "pool.h"
 #include "layout.h"
@@ -18,14 +19,16 @@ static unsigned bit_length(uint64_t x) { return x ? 64u - (unsigned)__builtin_cl
 #define SLAB_MAX ((size_t)16 << 20)
 #define SLAB_MIN_SLOTS 8u
 
-/* Objects that fit in a slab of `bytes` after the headers. */
+/* Objects that fit in a slab of `bytes` after the headers: the slab's own,
+ * then 2^k slot entries for n objects (k: the bits of n - 1), each with a
+ * batch link in a concurrent pool. */
 static uint32_t slab_fit(const rtm_pool *p, size_t bytes, size_t *objects_offset)
 {
-    size_t meta = sizeof(rtm_slot) + (p->concurrent ? sizeof(uint32_t) : 0);
-    size_t head = sizeof(rtm_slab);
-    size_t n = (bytes - head) / (p->stride + meta);
+    size_t per_entry = sizeof(rtm_slot) + (p->concurrent ? sizeof(uint32_t) : 0);
+    size_t n = (bytes - sizeof(rtm_slab)) / (p->stride + per_entry);
     for (; n > 0; n--) {
-        size_t off = rtm_align_up(head + n * meta, p->align);
+        size_t entries = (size_t)1 << bit_length(n - 1);
+        size_t off = rtm_align_up(sizeof(rtm_slab) + entries * per_entry, p->align);
         if (off + n * p->stride <= bytes) {
             *objects_offset = off;
             return (uint32_t)n;
@@ -42,17 +45,16 @@ static void pool_geometry(rtm_pool *p)
     p->slab_bytes = bytes;
     p->slab_mask = bytes - 1;
     p->nslots = slab_fit(p, bytes, &p->objects_offset);
-    p->local_bits = bit_length(p->nslots - 1);
+    p->span = (uint64_t)p->nslots * p->stride;
+    p->local_bits = (uint8_t)bit_length(p->nslots - 1);
     p->local_mask = (1u << p->local_bits) - 1;
     /* offset < 2^a and stride < 2^b: with shift a + b the quotient is exact
      * and offset * magic stays under 2^53 */
-    p->div_shift = bit_length(bytes) + bit_length(p->stride);
+    p->div_shift = (uint8_t)(bit_length(bytes) + bit_length(p->stride));
     p->div_magic = (((uint64_t)1 << p->div_shift) + p->stride - 1) / p->stride;
     uint32_t range_bits = RTM_HANDLE_SLOT_BITS - p->local_bits;
     p->max_ranges = 1u << range_bits;
-    p->leaf_bits = range_bits > 17 ? range_bits - 9 : (range_bits < 8 ? range_bits : 8);
-    p->leaf_mask = (1u << p->leaf_bits) - 1;
-    p->dir_top = 1u << (range_bits - p->leaf_bits);
+    p->dir_top = range_bits > RTM_POOL_LEAF_BITS ? 1u << (range_bits - RTM_POOL_LEAF_BITS) : 1;
 }
 
 /* ---- slabs ------------------------------------------------------------------- */
@@ -60,12 +62,12 @@ static void pool_geometry(rtm_pool *p)
 /* The empty sentinel: acquires from it always take the slow path. */
 static rtm_slab empty_slab = {.free = RTM_SLOT_NONE};
 
-static size_t leaf_bytes(const rtm_pool *p) { return ((size_t)1 << p->leaf_bits) * sizeof(rtm_range); }
+#define LEAF_BYTES (RTM_POOL_LEAF * sizeof(rtm_range))
 
 static rtm_range *range_at(const rtm_pool *p, uint32_t r)
 {
-    rtm_range *leaf = atomic_load_explicit(&p->dir[r >> p->leaf_bits], memory_order_acquire);
-    return leaf ? &leaf[r & p->leaf_mask] : NULL;
+    rtm_range *leaf = atomic_load_explicit(&p->dir[r >> RTM_POOL_LEAF_BITS], memory_order_acquire);
+    return leaf ? &leaf[r & (RTM_POOL_LEAF - 1)] : NULL;
 }
 
 /* A range for a new slab: a reusable one, or the next never used. */
@@ -82,16 +84,16 @@ static rtm_range *range_take(rtm_pool *p, uint32_t *r, rtm_status *why)
         *why = RTM_ELIMIT; /* the pool's slot space is spent */
         return NULL;
     }
-    uint32_t top = n >> p->leaf_bits;
+    uint32_t top = n >> RTM_POOL_LEAF_BITS;
     rtm_range *leaf = atomic_load_explicit(&p->dir[top], memory_order_relaxed);
     if (leaf == NULL) {
         unsigned how = p->concurrent ? 0 : RTM_PAGES_MAY_COLLECT;
-        leaf = _rtm_pages_alloc(p->owned.ctx, leaf_bytes(p), RTM_OS_PAGE, how, why);
+        leaf = _rtm_pages_alloc(p->owned.ctx, LEAF_BYTES, RTM_OS_PAGE, how, why);
         if (leaf == NULL) return NULL;
-        memset(leaf, 0, leaf_bytes(p));
+        memset(leaf, 0, LEAF_BYTES);
         atomic_store_explicit(&p->dir[top], leaf, memory_order_release);
     }
-    rtm_range *e = &leaf[n & p->leaf_mask];
+    rtm_range *e = &leaf[n & (RTM_POOL_LEAF - 1)];
     e->floor = p->gen_base;
     e->next_free = RTM_SLOT_NONE;
     *r = n;
@@ -131,15 +133,17 @@ rtm_slab *_rtm_pool_slab_new(rtm_pool *p, rtm_status *why)
     s->number = r;
     s->nslots = n;
     s->objects = (char *)s + p->objects_offset;
-    uint32_t first = e->floor << 1;
-    for (uint32_t i = 0; i < n; i++) {
-        atomic_store_explicit(&s->slots[i].state, first, memory_order_relaxed);
+    uint32_t first = e->floor << 1, entries = p->local_mask + 1;
+    for (uint32_t i = 0; i < entries; i++) { /* past n: never live, never free */
+        atomic_store_explicit(&s->slots[i].state, i < n ? first : RTM_SLOT_RETIRED,
+                              memory_order_relaxed);
         s->slots[i].next = i + 1 < n ? i + 1 : RTM_SLOT_NONE;
     }
     s->free = 0;
     if (p->concurrent) {
-        s->batch = (_Atomic uint32_t *)(void *)&s->slots[n];
-        for (uint32_t i = 0; i < n; i++) atomic_store_explicit(&s->batch[i], 0, memory_order_relaxed);
+        s->batch = (_Atomic uint32_t *)(void *)&s->slots[entries];
+        for (uint32_t i = 0; i < entries; i++)
+            atomic_store_explicit(&s->batch[i], 0, memory_order_relaxed);
     }
     rtm_track_noaccess(s->objects, (size_t)n * p->stride);
     if (p->init != NULL) {
@@ -182,6 +186,12 @@ static uint32_t slab_free(rtm_pool *p, rtm_slab *s)
 
 /* ---- ordinary pools: the list of slabs with free slots ------------------------- */
 
+static void set_cur(rtm_pool *p, rtm_slab *s)
+{
+    p->cur = s;
+    p->cur_range = s == &empty_slab ? UINT32_MAX : s->number;
+}
+
 static void avail_push(rtm_pool *p, rtm_slab *s)
 {
     /* behind the head, so acquires keep draining the current slab */
@@ -190,7 +200,8 @@ static void avail_push(rtm_pool *p, rtm_slab *s)
     s->prev = head;
     s->next = head ? head->next : NULL;
     if (head == NULL) {
-        p->avail = p->cur = s;
+        p->avail = s;
+        set_cur(p, s);
     } else {
         if (head->next) head->next->prev = s;
         head->next = s;
@@ -204,7 +215,7 @@ static void avail_remove(rtm_pool *p, rtm_slab *s)
     if (s->next) s->next->prev = s->prev;
     s->prev = s->next = NULL;
     s->listed = 0;
-    p->cur = p->avail ? p->avail : &empty_slab;
+    set_cur(p, p->avail ? p->avail : &empty_slab);
 }
 
 static void slab_drop(rtm_pool *p, rtm_slab *s)
@@ -216,16 +227,15 @@ static void slab_drop(rtm_pool *p, rtm_slab *s)
     range_put(p, r, range_at(p, r));
 }
 
-/* A slab just lost its last live object. Keep the current one and one spare;
- * give any other back, so a pool that shrinks returns its memory while one
- * that breathes around a slab boundary does not thrash. */
+/* A slab other than the current one just lost its last live object. Keep
+ * one spare; give any other back, so a pool that shrinks returns its memory
+ * while one that breathes around a slab boundary does not thrash. */
 RTM_COLD static void slab_emptied(rtm_pool *p, rtm_slab *s)
 {
     if (s->retired == s->nslots) { /* every slot spent: of no further use */
         slab_drop(p, s);
         return;
     }
-    if (s == p->cur) return;
     rtm_slab *spare = p->spare;
     if (spare == NULL || spare == s || spare->live != 0) {
         p->spare = s;
@@ -240,7 +250,10 @@ RTM_COLD static rtm_slab *acquire_slow(rtm_pool *p, const char *where)
 {
     if (rtm_counter_get(&p->live) >= p->cap) return _rtm_fail_null(p->owned.ctx, RTM_ELIMIT, where);
     rtm_slab *s = p->cur;
-    if (s != &empty_slab && s->free == RTM_SLOT_NONE) avail_remove(p, s); /* full */
+    if (s != &empty_slab && s->free == RTM_SLOT_NONE) { /* full */
+        avail_remove(p, s);
+        if (s->live == 0) slab_drop(p, s); /* full and empty: every slot retired */
+    }
     if (p->cur->free != RTM_SLOT_NONE) return p->cur;
     rtm_status why = RTM_OK;
     s = _rtm_pool_slab_new(p, &why);
@@ -250,12 +263,14 @@ RTM_COLD static rtm_slab *acquire_slow(rtm_pool *p, const char *where)
     return s;
 }
 
-/* Takes a free slot: the slab and slot, and the slot's live state. */
+/* Takes a free slot of an ordinary pool: its slab, number and live state,
+ * and the object (not yet unpoisoned); NULL when the pool cannot grow. */
 RTM_INLINE void *take(rtm_pool *p, rtm_slab **sp, uint32_t *ip, uint32_t *stp, const char *where)
 {
     rtm_slab *s = p->cur;
     uint32_t i = s->free;
-    if (RTM_UNLIKELY(i == RTM_SLOT_NONE || rtm_counter_get(&p->live) >= p->cap)) {
+    uint64_t live = rtm_counter_get(&p->live);
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE || live >= p->cap)) {
         if ((s = acquire_slow(p, where)) == NULL) return NULL;
         i = s->free;
     }
@@ -264,16 +279,13 @@ RTM_INLINE void *take(rtm_pool *p, rtm_slab **sp, uint32_t *ip, uint32_t *stp, c
     s->live++;
     uint32_t st = atomic_load_explicit(&m->state, memory_order_relaxed) | RTM_SLOT_LIVE;
     atomic_store_explicit(&m->state, st, memory_order_relaxed);
-    uint64_t live = rtm_counter_get(&p->live) + 1;
-    rtm_counter_set(&p->live, live);
-    rtm_counter_max(&p->peak, live);
+    rtm_counter_set(&p->live, live + 1);
+    rtm_counter_max(&p->peak, live + 1);
     rtm_counter_add(&p->acquires, 1);
-    void *obj = _rtm_pool_obj(p, s, i);
-    _rtm_pool_start_object(p, obj);
     *sp = s;
     *ip = i;
     *stp = st;
-    return obj;
+    return s->objects + (size_t)i * p->stride;
 }
 
 RTM_COLD static void retire(rtm_pool *p, rtm_slab *s)
@@ -282,7 +294,7 @@ RTM_COLD static void retire(rtm_pool *p, rtm_slab *s)
     rtm_counter_add(&p->retired, 1);
 }
 
-/* Puts a slot whose object just ended back on its slab's free list. */
+/* Puts a slot whose object just ended (live state st) back on its slab. */
 RTM_INLINE void put(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
 {
     rtm_slot *m = &s->slots[i];
@@ -297,36 +309,65 @@ RTM_INLINE void put(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
     }
     rtm_counter_sub(&p->live, 1);
     rtm_counter_add(&p->releases, 1);
-    if (RTM_UNLIKELY(--s->live == 0)) slab_emptied(p, s);
+    /* the current slab stays, empty or not: a pool that takes and gives
+     * back one object at a time lives there and never calls out */
+    if (RTM_UNLIKELY(--s->live == 0) && s != p->cur) slab_emptied(p, s);
 }
 
-/* ---- the public fast paths --------------------------------------------------------- */
+/* ---- the public paths ----------------------------------------------------------------
+ * Plain pools (ordinary, no ctor or dtor) run inline below; every other
+ * case, and every error, goes out of line. */
+
+/* Ordinary pools with a ctor or dtor: the same, with the callbacks. */
+RTM_NOINLINE static void *take_started(rtm_pool *p, rtm_handle *h, const char *where)
+{
+    rtm_slab *s;
+    uint32_t i, st;
+    void *obj = take(p, &s, &i, &st, where);
+    if (obj == NULL) return NULL;
+    _rtm_pool_start_object(p, obj);
+    if (h != NULL) *h = _rtm_pool_handle(p, _rtm_pool_global(p, s, i), st >> 1);
+    return obj;
+}
+
+RTM_NOINLINE static rtm_handle acquire_general(rtm_pool *p)
+{
+    rtm_handle h = {0};
+    if (p->concurrent) return _rtm_pool_mt_acquire(p);
+    take_started(p, &h, "rtm_pool_acquire");
+    return h;
+}
+
+RTM_NOINLINE static void *alloc_general(rtm_pool *p)
+{
+    if (p->concurrent) return _rtm_pool_mt_alloc(p);
+    return take_started(p, NULL, "rtm_pool_alloc");
+}
 
 rtm_handle rtm_pool_acquire(rtm_pool *p)
 {
     rtm_handle h = {0};
     if (RTM_UNLIKELY(p == NULL)) return h;
-    uint32_t global, gen;
-    if (RTM_UNLIKELY(p->concurrent)) {
-        if (_rtm_pool_mt_take(p, &global, &gen, "rtm_pool_acquire") != NULL)
-            h = _rtm_pool_handle(p, global, gen);
-        return h;
-    }
+    if (RTM_UNLIKELY(!p->plain)) return acquire_general(p);
     rtm_slab *s;
     uint32_t i, st;
-    if (take(p, &s, &i, &st, "rtm_pool_acquire") != NULL)
+    void *obj = take(p, &s, &i, &st, "rtm_pool_acquire");
+    if (RTM_LIKELY(obj != NULL)) {
+        rtm_track_alloc(obj, p->size);
         h = _rtm_pool_handle(p, _rtm_pool_global(p, s, i), st >> 1);
+    }
     return h;
 }
 
 void *rtm_pool_alloc(rtm_pool *p)
 {
     if (RTM_UNLIKELY(p == NULL)) return NULL;
-    uint32_t global, gen;
-    if (RTM_UNLIKELY(p->concurrent)) return _rtm_pool_mt_take(p, &global, &gen, "rtm_pool_alloc");
+    if (RTM_UNLIKELY(!p->plain)) return alloc_general(p);
     rtm_slab *s;
     uint32_t i, st;
-    return take(p, &s, &i, &st, "rtm_pool_alloc");
+    void *obj = take(p, &s, &i, &st, "rtm_pool_alloc");
+    if (RTM_LIKELY(obj != NULL)) rtm_track_alloc(obj, p->size);
+    return obj;
 }
 
 rtm_status _rtm_pool_bad(rtm_pool *p, rtm_status s, const char *where, bool counted)
@@ -344,67 +385,95 @@ rtm_status _rtm_pool_classify(const rtm_pool *p, rtm_handle h)
     return RTM_ESTALE;
 }
 
-/* The slab and slot of a live handle of p, or NULL. Any thread. */
-RTM_INLINE rtm_slab *handle_slab(const rtm_pool *p, rtm_handle h, uint32_t *ip)
+/* The slab a handle of p points into, or NULL: no slab there, or not p's
+ * handle. Its slot entry exists (the table has 2^local_bits). A handle into
+ * the current slab (an ordinary pool's) skips the directory's two dependent
+ * loads. Any thread. */
+RTM_INLINE rtm_slab *handle_slab(const rtm_pool *p, rtm_handle h)
 {
     if (RTM_UNLIKELY(rtm_handle_pool(h) != p->id)) return NULL;
-    uint32_t slot = rtm_handle_slot(h), i = slot & p->local_mask;
-    rtm_slab *s = _rtm_pool_slab_at(p, slot >> p->local_bits);
-    if (RTM_UNLIKELY(s == NULL || i >= s->nslots)) return NULL;
-    *ip = i;
-    return s;
+    uint32_t r = rtm_handle_slot(h) >> p->local_bits;
+    if (r == p->cur_range) return p->cur;
+    return _rtm_pool_slab_at(p, r);
+}
+
+RTM_INLINE uint32_t handle_want(rtm_handle h) { return rtm_handle_gen(h) << 1 | RTM_SLOT_LIVE; }
+
+RTM_COLD static void *get_failed(rtm_pool *p, rtm_handle h)
+{
+    if (h.bits != 0) _rtm_pool_bad(p, _rtm_pool_classify(p, h), "rtm_pool_get", false);
+    return NULL;
 }
 
 void *rtm_pool_get(rtm_pool *p, rtm_handle h)
 {
-    if (RTM_UNLIKELY(p == NULL || h.bits == 0)) return NULL;
-    uint32_t i, want = rtm_handle_gen(h) << 1 | RTM_SLOT_LIVE;
-    rtm_slab *s = handle_slab(p, h, &i);
-    if (RTM_LIKELY(s != NULL &&
-                   atomic_load_explicit(&s->slots[i].state, memory_order_acquire) == want))
+    if (RTM_UNLIKELY(p == NULL)) return NULL;
+    uint32_t i = rtm_handle_slot(h) & p->local_mask;
+    rtm_slab *s = handle_slab(p, h);
+    if (RTM_LIKELY(s != NULL && atomic_load_explicit(&s->slots[i].state, memory_order_acquire) ==
+                                    handle_want(h)))
         return _rtm_pool_obj(p, s, i);
-    _rtm_pool_bad(p, _rtm_pool_classify(p, h), "rtm_pool_get", false);
-    return NULL;
+    return get_failed(p, h);
 }
 
-rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h)
+/* Releases of a pool that is not plain, the null handle, and failures. */
+RTM_NOINLINE static rtm_status release_general(rtm_pool *p, rtm_handle h)
 {
-    if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
-    if (RTM_UNLIKELY(h.bits == 0)) return RTM_OK;
-    if (RTM_UNLIKELY(p->concurrent)) return _rtm_pool_mt_release(p, h);
-    uint32_t i, want = rtm_handle_gen(h) << 1 | RTM_SLOT_LIVE;
-    rtm_slab *s = handle_slab(p, h, &i);
-    if (RTM_UNLIKELY(s == NULL ||
-                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want))
+    if (p->concurrent) return _rtm_pool_mt_release(p, h);
+    if (h.bits == 0) return RTM_OK;
+    uint32_t i = rtm_handle_slot(h) & p->local_mask, want = handle_want(h);
+    rtm_slab *s = handle_slab(p, h);
+    if (s == NULL || atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want)
         return _rtm_pool_bad(p, _rtm_pool_classify(p, h), "rtm_pool_release", true);
     _rtm_pool_end_object(p, _rtm_pool_obj(p, s, i));
     put(p, s, i, want);
     return RTM_OK;
 }
 
-/* Is s one of p's slabs? Reads s only where the page map says rtmem owns a
- * segment, so a foreign pointer never faults. */
-static bool owns_slab(const rtm_pool *p, const rtm_slab *s)
+rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h)
 {
-    return _rtm_pagemap_contains(s) && s->region.kind == RTM_REGION_POOL_SLAB && s->pool == p;
+    if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
+    if (RTM_UNLIKELY(!p->plain)) return release_general(p, h);
+    uint32_t i = rtm_handle_slot(h) & p->local_mask, want = handle_want(h);
+    rtm_slab *s = handle_slab(p, h);
+    if (RTM_UNLIKELY(s == NULL ||
+                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want))
+        return release_general(p, h);
+    rtm_track_free(_rtm_pool_obj(p, s, i), p->stride);
+    put(p, s, i, want);
+    return RTM_OK;
+}
+
+/* Frees of a pool that is not plain, into a slab other than the current
+ * one, and every failure. */
+RTM_NOINLINE static rtm_status free_general(rtm_pool *p, void *obj)
+{
+    if (p->concurrent) return _rtm_pool_mt_free(p, obj);
+    if (obj == NULL) return RTM_OK;
+    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
+    if (s != p->cur && !_rtm_pool_owns(p, s))
+        return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
+    uint32_t i = _rtm_pool_slot_of(p, s, obj);
+    if (i == RTM_SLOT_NONE) /* the slab's header, or inside an object */
+        return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
+    uint32_t st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed);
+    if (!(st & RTM_SLOT_LIVE)) return _rtm_pool_bad(p, RTM_ESTALE, "rtm_pool_free", true);
+    _rtm_pool_end_object(p, obj);
+    put(p, s, i, st);
+    return RTM_OK;
 }
 
 rtm_status rtm_pool_free(rtm_pool *p, void *obj)
 {
     if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
-    if (RTM_UNLIKELY(obj == NULL)) return RTM_OK;
     rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
-    if (RTM_UNLIKELY(s != p->cur && !owns_slab(p, s)))
-        return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
-    uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)s->objects);
-    uint32_t i = (uint32_t)((off * p->div_magic) >> p->div_shift);
-    if (RTM_UNLIKELY(off >= (uint64_t)s->nslots * p->stride || (uint64_t)i * p->stride != off))
-        return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true); /* inside an object */
-    if (RTM_UNLIKELY(p->concurrent)) return _rtm_pool_mt_free(p, s, i);
-    uint32_t st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed);
-    if (RTM_UNLIKELY(!(st & RTM_SLOT_LIVE)))
-        return _rtm_pool_bad(p, RTM_ESTALE, "rtm_pool_free", true);
-    _rtm_pool_end_object(p, obj);
+    if (RTM_UNLIKELY(s != p->cur || !p->plain)) return free_general(p, obj);
+    uint32_t i = _rtm_pool_slot_of(p, s, obj), st;
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE ||
+                     !((st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed)) &
+                       RTM_SLOT_LIVE)))
+        return free_general(p, obj);
+    rtm_track_free(obj, p->stride);
     put(p, s, i, st);
     return RTM_OK;
 }
@@ -444,13 +513,10 @@ static rtm_status type_shape(rtm_ctx *ctx, const rtm_type *t, size_t *size, size
     return RTM_OK;
 }
 
-/* The pool's block: the pool, the directory's top, the caches, the name. */
-static size_t pool_block(const rtm_pool *g, size_t name_len, size_t *dir_off, size_t *caches_off,
-                         size_t *name_off)
+/* The pool's block: the pool and its directory's top, the caches, the name. */
+static size_t pool_block(const rtm_pool *g, size_t name_len, size_t *caches_off, size_t *name_off)
 {
-    size_t at = sizeof(rtm_pool);
-    *dir_off = at;
-    at += g->dir_top * sizeof(*g->dir);
+    size_t at = sizeof(rtm_pool) + g->dir_top * sizeof(g->dir[0]);
     at = rtm_align_up(at, RTM_CACHE_LINE);
     *caches_off = at;
     if (g->concurrent) at += RTM_POOL_THREADS * sizeof(rtm_pool_cache);
@@ -476,8 +542,8 @@ rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type)
     g.stride = rtm_align_up(size, align);
     g.concurrent = (type->flags & RTM_POOL_CONCURRENT) != 0;
     pool_geometry(&g);
-    size_t dir_off, caches_off, name_off;
-    size_t bytes = pool_block(&g, name_len, &dir_off, &caches_off, &name_off);
+    size_t caches_off, name_off;
+    size_t bytes = pool_block(&g, name_len, &caches_off, &name_off);
 
     rtm_pool *p = _rtm_pages_alloc(ctx, bytes, RTM_OS_PAGE, RTM_PAGES_MAY_COLLECT, &s);
     if (p == NULL) return _rtm_fail_null(ctx, s, where);
@@ -488,7 +554,6 @@ rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type)
     p->concurrent = g.concurrent;
     pool_geometry(p);
     p->bytes = bytes;
-    p->dir = (_Atomic(rtm_range *) *)(void *)((char *)p + dir_off);
     p->caches = p->concurrent ? (rtm_pool_cache *)(void *)((char *)p + caches_off) : NULL;
     p->name = memcpy((char *)p + name_off, name, name_len + 1);
     p->cap = type->cap ? (uint64_t)type->cap : UINT64_MAX;
@@ -497,7 +562,8 @@ rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type)
     p->ctor = type->ctor;
     p->dtor = type->dtor;
     p->ud = type->ud;
-    p->cur = &empty_slab;
+    p->plain = !p->concurrent && p->ctor == NULL && p->dtor == NULL;
+    set_cur(p, &empty_slab);
     p->free_ranges = RTM_SLOT_NONE;
     p->owned.ctx = ctx;
 
@@ -541,7 +607,7 @@ void rtm_pool_destroy(rtm_pool *p)
     }
     for (uint32_t t = 0; t < p->dir_top; t++) {
         rtm_range *leaf = atomic_load_explicit(&p->dir[t], memory_order_relaxed);
-        if (leaf != NULL) _rtm_pages_free(ctx, leaf, leaf_bytes(p));
+        if (leaf != NULL) _rtm_pages_free(ctx, leaf, LEAF_BYTES);
     }
     if (p->concurrent) _rtm_pool_mt_fini(p);
     _rtm_pool_id_give(p->id, floor);
@@ -614,6 +680,9 @@ static bool slab_sound(const rtm_pool *p, const rtm_slab *s, uint32_t r, uint32_
         s->objects != (const char *)s + p->objects_offset)
         return false;
     *live = *retired = 0;
+    for (uint32_t i = s->nslots; i <= p->local_mask; i++) /* entries with no object */
+        if (atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != RTM_SLOT_RETIRED)
+            return false;
     for (uint32_t i = 0; i < s->nslots; i++) {
         uint32_t st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed);
         if ((st >> 1) < floor || st > RTM_SLOT_RETIRED) return false;

@@ -222,12 +222,14 @@ RTM_INLINE void cap_unclaim(rtm_pool *p)
 
 /* ---- acquire and release ------------------------------------------------------------- */
 
-void *_rtm_pool_mt_take(rtm_pool *p, uint32_t *global, uint32_t *gen, const char *where)
+/* Takes a free slot for this thread and starts its object: the object, its
+ * slot number and live state; NULL (recorded) when the pool cannot grow. */
+RTM_INLINE void *take(rtm_pool *p, uint32_t *global, uint32_t *state, const char *where)
 {
     if (RTM_UNLIKELY(!cap_claim(p))) return _rtm_fail_null(p->owned.ctx, RTM_ELIMIT, where);
     rtm_pool_cache *c = my_cache(p);
     rtm_status s = RTM_OK;
-    uint32_t x;
+    uint32_t x = RTM_SLOT_NONE;
     if (RTM_LIKELY(c != NULL)) {
         if (RTM_UNLIKELY(c->count == 0)) s = refill(p, c);
         if (RTM_LIKELY(s == RTM_OK)) {
@@ -249,8 +251,22 @@ void *_rtm_pool_mt_take(rtm_pool *p, uint32_t *global, uint32_t *gen, const char
     void *obj = _rtm_pool_obj(p, sl, i);
     _rtm_pool_start_object(p, obj);
     *global = x;
-    *gen = st >> 1;
+    *state = st;
     return obj;
+}
+
+rtm_handle _rtm_pool_mt_acquire(rtm_pool *p)
+{
+    rtm_handle h = {0};
+    uint32_t x = 0, st = 0;
+    if (take(p, &x, &st, "rtm_pool_acquire") != NULL) h = _rtm_pool_handle(p, x, st >> 1);
+    return h;
+}
+
+void *_rtm_pool_mt_alloc(rtm_pool *p)
+{
+    uint32_t x = 0, st = 0;
+    return take(p, &x, &st, "rtm_pool_alloc");
 }
 
 /* A slot whose object just ended goes to this thread's cache. */
@@ -273,12 +289,14 @@ RTM_INLINE void put(rtm_pool *p, uint32_t x, uint32_t released)
 
 rtm_status _rtm_pool_mt_release(rtm_pool *p, rtm_handle h)
 {
+    if (RTM_UNLIKELY(h.bits == 0)) return RTM_OK;
     uint32_t x = rtm_handle_slot(h), i = x & p->local_mask;
     rtm_slab *s = rtm_handle_pool(h) == p->id ? slab_of(p, x) : NULL;
     uint32_t want = rtm_handle_gen(h) << 1 | RTM_SLOT_LIVE, released = _rtm_slot_released(want);
     /* the CAS decides, between threads releasing the same handle, which one
-     * ends the object: the others find it stale */
-    if (RTM_UNLIKELY(s == NULL || i >= s->nslots ||
+     * ends the object: the others find it stale (slot entries past nslots
+     * are never live, so i needs no bounds check) */
+    if (RTM_UNLIKELY(s == NULL ||
                      !atomic_compare_exchange_strong_explicit(&s->slots[i].state, &want, released,
                                                               memory_order_acq_rel,
                                                               memory_order_relaxed)))
@@ -288,15 +306,20 @@ rtm_status _rtm_pool_mt_release(rtm_pool *p, rtm_handle h)
     return RTM_OK;
 }
 
-rtm_status _rtm_pool_mt_free(rtm_pool *p, rtm_slab *s, uint32_t i)
+rtm_status _rtm_pool_mt_free(rtm_pool *p, void *obj)
 {
+    if (RTM_UNLIKELY(obj == NULL)) return RTM_OK;
+    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
+    uint32_t i;
+    if (RTM_UNLIKELY(!_rtm_pool_owns(p, s) || (i = _rtm_pool_slot_of(p, s, obj)) == RTM_SLOT_NONE))
+        return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
     _Atomic uint32_t *state = &s->slots[i].state;
     uint32_t st = atomic_load_explicit(state, memory_order_relaxed);
     do {
         if (!(st & RTM_SLOT_LIVE)) return _rtm_pool_bad(p, RTM_ESTALE, "rtm_pool_free", true);
     } while (!atomic_compare_exchange_weak_explicit(state, &st, _rtm_slot_released(st),
                                                     memory_order_acq_rel, memory_order_relaxed));
-    _rtm_pool_end_object(p, _rtm_pool_obj(p, s, i));
+    _rtm_pool_end_object(p, obj);
     put(p, _rtm_pool_global(p, s, i), _rtm_slot_released(st));
     return RTM_OK;
 }

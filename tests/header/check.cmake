@@ -14,7 +14,10 @@ execute_process(COMMAND ${NM} -u ${OBJECT} RESULT_VARIABLE rc OUTPUT_VARIABLE sy
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${NM} -u ${OBJECT} failed")
 endif()
-foreach(fn rtm_ctx_new rtm_ctx_destroy rtm_ctx_stats_sized rtm_arena_alloc)
+# RTM_ARENA_NEW expands to the inline fast path, whose out-of-line half is
+# rtm_arena_alloc_slow; RTM_LEASE_NEW's is rtm_arena_lease_alloc_slow.
+foreach(fn rtm_ctx_new rtm_ctx_destroy rtm_ctx_stats_sized rtm_arena_alloc_slow
+        rtm_arena_lease_open rtm_arena_lease_alloc_slow rtm_arena_lease_close)
   if(NOT syms MATCHES "U ${fn}\n")
     message(FATAL_ERROR "${OBJECT} does not call ${fn} by its C name; undefined symbols:\n${syms}")
   endif()

@@ -14,6 +14,27 @@ struct node *new_node(rtm_arena *a)
     return RTM_ARENA_NEW(a, struct node);
 }
 
+struct node *new_leased_node(rtm_arena *a)
+{
+    rtm_arena_lease l = rtm_arena_lease_begin(a);
+    struct node *n = RTM_LEASE_NEW(&l, struct node);
+    rtm_arena_lease_end(&l);
+    return n;
+}
+
+/* The pool macros: the null handle, moving a handle, RAII (GNU C only). */
+int scoped_handle(rtm_pool *p)
+{
+    rtm_handle none = RTM_HANDLE_NULL;
+#ifdef RTM_SCOPED
+    RTM_SCOPED(p) rtm_handle h = rtm_pool_acquire(p);
+    rtm_handle kept = rtm_handle_take(&h);
+#else
+    rtm_handle kept = rtm_pool_acquire(p);
+#endif
+    return rtm_handle_is_null(none) && !rtm_handle_is_null(kept);
+}
+
 int main(void)
 {
     rtm_config cfg = {0, NULL, NULL, RTM_CTX_DEBUG};
