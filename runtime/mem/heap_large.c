@@ -168,7 +168,8 @@ void *_rtm_large_alloc(rtm_ctx *ctx, size_t size, bool grows, bool zero, rtm_sta
     rtm_counter_add(&h->large_bytes, size);
     rtm_heap_bytes_add(h, size);
     char *p = rtm_large_block(lg);
-    rtm_track_alloc(p, size);
+    if (zero && zeroed) rtm_track_alloc_zero(p, size);
+    else rtm_track_alloc(p, size);
     rtm_track_noaccess(p + size, lg->span - RTM_LARGE_HEADER - size);
     if (zero && !zeroed) memset(p, 0, size);
     return p;
@@ -229,7 +230,7 @@ void *_rtm_large_realloc(rtm_ctx *ctx, rtm_large *lg, size_t new_size, rtm_statu
     if (new_size <= RTM_SMALL_MAX) {
         void *q = _rtm_heap_alloc_quiet(ctx, new_size, false, false, why);
         if (q != NULL) {
-            memcpy(q, p, new_size < old_size ? new_size : old_size); /* (it may have been shrunk in place) */
+            _rtm_heap_copy(q, p, new_size < old_size ? new_size : old_size); /* it may be shrunk */
             _rtm_large_free(ctx, lg);
             return q;
         }
@@ -294,8 +295,7 @@ void _rtm_large_destroy(rtm_ctx *ctx)
     _rtm_large_trim(ctx);
     while (h->large != NULL) {
         rtm_large *lg = h->large;
-        list_remove(&h->large, lg);
-        rtm_track_free(rtm_large_block(lg), lg->size); /* for Valgrind's books */
+        list_remove(&h->large, lg); /* (Valgrind was told by _rtm_heap_destroy) */
         span_release(ctx, lg);
     }
     h->large_spare = 0;

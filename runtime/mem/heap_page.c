@@ -1,51 +1,33 @@
 /*
  * heap_page.c: the small-object heap's pages: where they come from (the
  * empty cache, else the page source through the out-of-memory ladder), how
- * a class moves between them, and where they go when they empty.
+ * blocks move between a page and its class's cache (refill, flush), and
+ * where pages go when they empty.
  */
 #include "heap_impl.h"
 
 #include <string.h>
 
-rtm_heap_page _rtm_heap_empty_page; /* all zero: no free block, never written */
-
-#define EMPTY (&_rtm_heap_empty_page)
-
-/* Bytes of blocks threaded into a free list at a time: a page is touched one
- * OS page at a time, as it is used. */
+/* Bytes of never-used blocks threaded into a list at a time: a page is
+ * touched one OS page at a time, as it is used. */
 #define CARVE_BYTES 4096u
 
-/* ---- the class queue: pages with room, the head is the current page ------ */
-
-static void queue_push_head(rtm_heap_class *cls, rtm_heap_page *page)
-{
-    page->prev = NULL;
-    if (cls->page == EMPTY) {
-        page->next = NULL;
-        cls->tail = page;
-    } else {
-        page->next = cls->page;
-        cls->page->prev = page;
-    }
-    cls->page = page;
-}
+/* ---- the class queue (pages with room) and full list ---------------------- */
 
 static void queue_push_tail(rtm_heap_class *cls, rtm_heap_page *page)
 {
-    if (cls->page == EMPTY) {
-        queue_push_head(cls, page);
-        return;
-    }
+    page->in_full = 0;
     page->next = NULL;
     page->prev = cls->tail;
-    cls->tail->next = page;
+    if (cls->tail != NULL) cls->tail->next = page;
+    else cls->page = page;
     cls->tail = page;
 }
 
 static void queue_remove(rtm_heap_class *cls, rtm_heap_page *page)
 {
     if (page->prev != NULL) page->prev->next = page->next;
-    else cls->page = page->next != NULL ? page->next : EMPTY;
+    else cls->page = page->next;
     if (page->next != NULL) page->next->prev = page->prev;
     else cls->tail = page->prev;
     page->prev = page->next = NULL;
@@ -53,11 +35,11 @@ static void queue_remove(rtm_heap_class *cls, rtm_heap_page *page)
 
 static void full_push(rtm_heap_class *cls, rtm_heap_page *page)
 {
+    page->in_full = 1;
     page->prev = NULL;
     page->next = cls->full;
     if (cls->full != NULL) cls->full->prev = page;
     cls->full = page;
-    page->flags |= RTM_PAGE_FULL;
 }
 
 static void full_remove(rtm_heap_class *cls, rtm_heap_page *page)
@@ -66,7 +48,12 @@ static void full_remove(rtm_heap_class *cls, rtm_heap_page *page)
     else cls->full = page->next;
     if (page->next != NULL) page->next->prev = page->prev;
     page->prev = page->next = NULL;
-    page->flags &= (uint8_t)~RTM_PAGE_FULL;
+    page->in_full = 0;
+}
+
+static bool page_has_room(const rtm_heap_page *page)
+{
+    return page->nfree != 0 || page->carved < page->capacity;
 }
 
 /* ---- the page source, with the out-of-memory ladder ---------------------- */
@@ -79,12 +66,16 @@ void *_rtm_heap_pages_get(rtm_ctx *ctx, size_t size, rtm_status *why)
      * followed by one more try. While it runs, whatever the hook frees goes
      * straight back to the source rather than into a cache. */
     rtm_heap *h = &ctx->heap;
-    bool saved = h->no_cache;
+    if (h->no_cache) return NULL; /* the hook asked for memory: not allowed */
     h->no_cache = true;
+    /* Every class's threshold drops out of reach, so each free the hook
+     * makes takes the slow path, which flushes it back to its page. */
+    for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) h->cls[c].threshold -= RTM_CACHE_OFF;
     size_t released = _rtm_heap_release_caches(ctx);
     if (released != 0 || ctx->collect != NULL)
         p = _rtm_pages_alloc(ctx, size, RTM_SEGMENT_SIZE, RTM_PAGES_MAY_COLLECT, why);
-    h->no_cache = saved;
+    for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) h->cls[c].threshold += RTM_CACHE_OFF;
+    h->no_cache = false;
     return p;
 }
 
@@ -92,19 +83,24 @@ void *_rtm_heap_pages_get(rtm_ctx *ctx, size_t size, rtm_status *why)
 
 static void page_init(rtm_ctx *ctx, rtm_heap_page *page, rtm_heap_class *cls)
 {
-    uint32_t bs = cls->block_size;
+    unsigned c = rtm_class_index(&ctx->heap, cls);
+    uint32_t bs = (uint32_t)rtm_class_size(c);
+    uint32_t min = c == 0 ? 1 : (uint32_t)rtm_class_size(c - 1) + 1;
     page->region.kind = RTM_REGION_HEAP_PAGE;
     page->region.spare = 0;
     page->region.ctx = ctx;
-    page->free = page->dfree = NULL;
-    page->used = 0;
     page->flags = 0;
-    page->class_idx = (uint8_t)cls->index;
-    page->min_size = cls->min_size;
-    page->span = bs - cls->min_size;
+    page->in_full = 0;
+    page->spare = 0;
+    page->min_size = min;
+    page->span = bs - min;
+    page->nfree = 0;
     page->cls = cls;
+    page->free = NULL;
+    page->used = 0;
     page->block_size = bs;
     page->carved = 0;
+    page->spare32 = 0;
     page->prev = page->next = NULL;
     page->dsize = NULL;
     uint32_t first = RTM_PAGE_HEADER;
@@ -125,8 +121,9 @@ static void page_init(rtm_ctx *ctx, rtm_heap_page *page, rtm_heap_class *cls)
     if (page->dsize != NULL) memset(page->dsize, 0, cap * sizeof(uint16_t));
 }
 
-/* Threads the next stretch of never-used blocks onto the page's list. */
-static void page_carve(rtm_heap_page *page, rtm_block **list)
+/* Threads the next stretch of never-used blocks onto the page's list (which
+ * is empty). */
+static void page_carve(rtm_heap_page *page)
 {
     uint32_t bs = page->block_size;
     uint32_t n = CARVE_BYTES / bs;
@@ -134,7 +131,7 @@ static void page_carve(rtm_heap_page *page, rtm_block **list)
     if (n > page->capacity - page->carved) n = page->capacity - page->carved;
     char *start = (char *)page + page->first + (size_t)page->carved * bs;
     bool debug = (page->flags & RTM_PAGE_DEBUG) != 0;
-    rtm_block *next = *list;
+    rtm_block *next = NULL;
     for (uint32_t i = n; i-- > 0;) {
         rtm_block *b = (rtm_block *)(start + (size_t)i * bs);
         if (debug) {
@@ -145,7 +142,8 @@ static void page_carve(rtm_heap_page *page, rtm_block **list)
         rtm_block_link(b, next);
         next = b;
     }
-    *list = next;
+    page->free = next;
+    page->nfree = n;
     page->carved += n;
 }
 
@@ -153,6 +151,7 @@ static void page_carve(rtm_heap_page *page, rtm_block **list)
 void _rtm_heap_page_release(rtm_ctx *ctx, rtm_heap_page *page)
 {
     rtm_heap *h = &ctx->heap;
+    rtm_page_forget(h, page);
     _rtm_pagemap_remove(page);
     rtm_track_internal(page, RTM_SEGMENT_SIZE); /* the next owner of these addresses starts clean */
     rtm_counter_sub(&h->held, RTM_SEGMENT_SIZE);
@@ -167,8 +166,10 @@ static void page_drop(rtm_ctx *ctx, rtm_heap_page *page)
         _rtm_heap_page_release(ctx, page);
         return;
     }
+    rtm_page_set_flag(h, page, RTM_PAGE_CACHED);
     page->flags = RTM_PAGE_CACHED;
-    page->free = page->dfree = NULL;
+    page->free = NULL;
+    page->nfree = 0;
     page->carved = 0;
     page->prev = NULL;
     page->next = h->empty;
@@ -199,49 +200,122 @@ static rtm_heap_page *page_new(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *wh
     return page;
 }
 
-/* ---- the class's slow path ------------------------------------------------- */
-
-/* A free block of the class, taken off its page's list (the caller counts
- * it). O(1): the head of the queue has room or moves to the full list, and
- * every other page in the queue has room. */
-rtm_block *_rtm_heap_class_take(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *why)
+/* The first page of the class's queue, with blocks on its list (a new page
+ * if the queue is empty). The collect hook may run in here and free blocks of
+ * this class: nothing is held across it. */
+static rtm_heap_page *page_with_room(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *why)
 {
-    for (;;) {
-        rtm_heap_page *page = cls->page;
-        if (page == EMPTY) {
-            /* The collect hook may run in here and free blocks of this class
-             * (moving full pages back to the queue): nothing is held across. */
-            page = page_new(ctx, cls, why);
-            if (page == NULL) return NULL;
-            queue_push_head(cls, page);
+    rtm_heap_page *page = cls->page;
+    if (page == NULL) {
+        page = page_new(ctx, cls, why);
+        if (page == NULL) return NULL;
+        if (cls->page != NULL) { /* the hook gave the queue a page meanwhile */
+            queue_push_tail(cls, page);
+            page = cls->page;
+        } else {
+            queue_push_tail(cls, page);
         }
-        rtm_block **list = rtm_page_list(page);
-        if (*list == NULL && page->carved < page->capacity) page_carve(page, list);
-        rtm_block *b = *list;
-        if (RTM_LIKELY(b != NULL)) {
-            *list = rtm_block_next(b);
-            return b;
-        }
+    }
+    if (page->nfree == 0) page_carve(page);
+    return page;
+}
+
+static void leave_queue_if_full(rtm_heap_class *cls, rtm_heap_page *page)
+{
+    if (!page_has_room(page)) {
         queue_remove(cls, page);
         full_push(cls, page);
     }
 }
 
-/* After a free the fast path did not do: a full page has room again; an
- * empty page that is not the current one leaves its class. */
-void _rtm_heap_page_freed(rtm_ctx *ctx, rtm_heap_page *page)
+/* ---- between pages and the class cache -------------------------------------- */
+
+/* Fills the class's (empty) cache from a page: up to half the cache's limit
+ * (a whole list without walking it when it is that short). Returns the
+ * cache, or NULL with *why when no page could be had. */
+rtm_block *_rtm_heap_refill(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *why)
+{
+    rtm_heap_page *page = page_with_room(ctx, cls, why);
+    if (page == NULL) return NULL;
+    if (cls->cache != NULL) return cls->cache; /* the collect hook freed some meanwhile */
+    uint64_t want = rtm_cache_limit(rtm_class_index(&ctx->heap, cls)) / 2;
+    uint32_t n = page->nfree;
+    rtm_block *first = page->free, *rest = NULL;
+    if (n > want) {
+        rtm_block *last = first;
+        for (uint64_t i = 1; i < want; i++) last = rtm_block_next(last);
+        rest = rtm_block_next(last);
+        rtm_block_link(last, cls->cache);
+        n = (uint32_t)want;
+    } else {
+        /* the page's list ends in NULL and the cache is empty: no walk */
+    }
+    cls->cache = first;
+    page->free = rest;
+    page->nfree -= n;
+    page->used += n;
+    rtm_cache_rebase(cls, n);
+    leave_queue_if_full(cls, page);
+    return cls->cache;
+}
+
+/* One block straight from a page (debug contexts, which bypass the cache). */
+rtm_block *_rtm_heap_page_take(rtm_ctx *ctx, rtm_heap_class *cls, rtm_status *why)
+{
+    rtm_heap_page *page = page_with_room(ctx, cls, why);
+    if (page == NULL) return NULL;
+    rtm_block *b = page->free;
+    page->free = rtm_block_next(b);
+    page->nfree--;
+    page->used++;
+    leave_queue_if_full(cls, page);
+    return b;
+}
+
+/* A block goes back onto its page's list. A full page rejoins the queue; an
+ * empty one leaves its class unless it is the only page left in the queue. */
+void _rtm_heap_page_put(rtm_ctx *ctx, rtm_heap_page *page, rtm_block *b)
 {
     rtm_heap_class *cls = page->cls;
-    if (page->flags & RTM_PAGE_FULL) {
+    rtm_block_link(b, page->free);
+    page->free = b;
+    page->nfree++;
+    page->used--;
+    if (page->in_full) {
         full_remove(cls, page);
         queue_push_tail(cls, page);
     }
     if (page->used != 0) return;
     page->flags &= (uint8_t)~RTM_PAGE_LOOSE;
-    if (page == cls->page && !ctx->heap.no_cache) return;
+    bool alone = cls->page == page && page->next == NULL;
+    if (alone && !ctx->heap.no_cache) return;
     queue_remove(cls, page);
     rtm_counter_sub(&cls->pages, 1);
     page_drop(ctx, page);
+}
+
+/* Gives all but the `keep` most recent blocks of the class's cache back to
+ * their pages. */
+void _rtm_heap_flush(rtm_ctx *ctx, rtm_heap_class *cls, uint64_t keep)
+{
+    if (keep != 0 && rtm_cache_count(&ctx->heap, cls) <= keep) return;
+    rtm_block *rest = cls->cache;
+    if (keep == 0) {
+        cls->cache = NULL;
+    } else {
+        rtm_block *last = rest;
+        for (uint64_t i = 1; i < keep; i++) last = rtm_block_next(last);
+        rest = rtm_block_next(last);
+        rtm_block_link(last, NULL);
+    }
+    int64_t moved = 0;
+    while (rest != NULL) {
+        rtm_block *next = rtm_block_next(rest); /* before the page may go */
+        _rtm_heap_page_put(ctx, rtm_page_of(rest), rest);
+        rest = next;
+        moved++;
+    }
+    rtm_cache_rebase(cls, -moved);
 }
 
 /* ---- trim and destroy ------------------------------------------------------- */
@@ -250,23 +324,27 @@ size_t _rtm_heap_pages_trim(rtm_ctx *ctx)
 {
     rtm_heap *h = &ctx->heap;
     size_t released = 0;
+    for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
+        rtm_heap_class *cls = &h->cls[c];
+        _rtm_heap_flush(ctx, cls, 0);
+        /* a class keeps at most one empty page, in its queue */
+        for (rtm_heap_page *page = cls->page; page != NULL;) {
+            rtm_heap_page *next = page->next;
+            if (page->used == 0) {
+                queue_remove(cls, page);
+                rtm_counter_sub(&cls->pages, 1);
+                _rtm_heap_page_release(ctx, page);
+                released += RTM_SEGMENT_SIZE;
+            }
+            page = next;
+        }
+    }
     while (h->empty != NULL) {
         rtm_heap_page *page = h->empty;
         h->empty = page->next;
         rtm_counter_sub(&h->empty_count, 1);
         _rtm_heap_page_release(ctx, page);
         released += RTM_SEGMENT_SIZE;
-    }
-    /* The current pages kept empty: only a head can be empty. */
-    for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
-        rtm_heap_class *cls = &h->cls[c];
-        rtm_heap_page *page = cls->page;
-        if (page != EMPTY && page->used == 0) {
-            queue_remove(cls, page);
-            rtm_counter_sub(&cls->pages, 1);
-            _rtm_heap_page_release(ctx, page);
-            released += RTM_SEGMENT_SIZE;
-        }
     }
     return released;
 }
@@ -285,10 +363,10 @@ void _rtm_heap_pages_destroy(rtm_ctx *ctx)
     rtm_heap *h = &ctx->heap;
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
         rtm_heap_class *cls = &h->cls[c];
-        release_list(ctx, cls->page == EMPTY ? NULL : cls->page);
+        release_list(ctx, cls->page);
         release_list(ctx, cls->full);
-        cls->page = EMPTY;
-        cls->tail = cls->full = NULL;
+        cls->page = cls->tail = cls->full = NULL;
+        cls->cache = NULL;
         rtm_counter_set(&cls->pages, 0);
     }
     release_list(ctx, h->empty);

@@ -8,29 +8,67 @@
 
 #include <string.h>
 
+void _rtm_heap_copy(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+
 rtm_status _rtm_heap_bad(rtm_ctx *ctx, rtm_status s, const char *where)
 {
     rtm_counter_add(&ctx->heap.bad_frees, 1);
     return _rtm_fail(ctx, s, where);
 }
 
+/* The free fast path's second look, for a page its table does not have:
+ * the page map, then the header; the page is remembered when it is ctx's and
+ * unflagged. Its class, or RTM_CLASS_COUNT. */
+uintptr_t _rtm_heap_page_class(rtm_ctx *ctx, const void *p)
+{
+    if (!_rtm_pagemap_contains(p)) return RTM_CLASS_COUNT;
+    rtm_heap_page *page = rtm_page_of(p);
+    if (page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE || page->flags != 0)
+        return RTM_CLASS_COUNT;
+    unsigned c = rtm_class_index(&ctx->heap, page->cls);
+    rtm_page_remember(&ctx->heap, page, c); /* a page with a flag is never remembered */
+    return c;
+}
+
+/* A free the fast path did not finish: a page its table does not have (the
+ * common case with many pages: not cold), else every other case. */
+rtm_status _rtm_heap_free_other(rtm_ctx *ctx, void *p, size_t size, const char *where)
+{
+    if (RTM_LIKELY(ctx != NULL)) {
+        uintptr_t c = _rtm_heap_page_class(ctx, p);
+        if (c < RTM_CLASS_COUNT && size - 1 < RTM_SMALL_MAX && rtm_size_class(size) == c) {
+            rtm_free_to_cache(ctx, (unsigned)c, p, size);
+            return RTM_OK;
+        }
+    }
+    return _rtm_heap_free_slow(ctx, p, size, where);
+}
+
 /* ---- allocation ------------------------------------------------------------ */
 
-/* A small block from the class's pages (a new page if need be). */
+/* A small block: from the class's cache after a refill, or (debug) straight
+ * from a page, with its size recorded and its bytes filled. */
 static void *small_alloc(rtm_ctx *ctx, size_t size, rtm_status *why)
 {
-    rtm_heap_class *cls = &ctx->heap.cls[rtm_size_class(size)];
-    rtm_block *b = _rtm_heap_class_take(ctx, cls, why);
+    rtm_heap *h = &ctx->heap;
+    rtm_heap_class *cls = &h->cls[rtm_size_class(size)];
+    if (!rtm_ctx_debug(ctx)) {
+        void *p = rtm_alloc_from_cache(ctx, cls, size);
+        if (p == NULL && _rtm_heap_refill(ctx, cls, why) != NULL) p = rtm_alloc_from_cache(ctx, cls, size);
+        return p;
+    }
+    rtm_block *b = _rtm_heap_page_take(ctx, cls, why);
     if (b == NULL) return NULL;
     rtm_heap_page *page = rtm_page_of(b);
-    page->used++;
     rtm_counter_add(&cls->allocs, 1);
-    rtm_heap_bytes_add(&ctx->heap, size);
+    rtm_cache_rebase(cls, 1); /* counted, but not from the cache */
+    rtm_heap_bytes_add(h, size);
     rtm_track_alloc(b, size);
-    if (page->flags & RTM_PAGE_DEBUG) {
-        page->dsize[rtm_page_block_index(page, b)] = (uint16_t)size;
-        memset(b, RTM_FILL_ALLOC, size);
-    }
+    page->dsize[rtm_page_block_index(page, b)] = (uint16_t)size;
+    memset(b, RTM_FILL_ALLOC, size);
     return b;
 }
 
@@ -71,24 +109,25 @@ static rtm_status page_check_block(rtm_heap_page *page, const void *p, size_t si
     return RTM_EINVAL;
 }
 
-/* Frees a checked block of a page. */
+/* Frees a checked block of a page: onto its class's cache, or (debug) back
+ * to the page, filled and with its size record cleared. */
 static void page_free_block(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t size)
 {
-    size_t bs = page->block_size;
-    if (page->flags & RTM_PAGE_DEBUG) {
-        page->dsize[rtm_page_block_index(page, p)] = 0;
-        rtm_track_internal(p, bs);
-        memset(p, RTM_FILL_FREED, bs);
+    if (!(page->flags & RTM_PAGE_DEBUG)) {
+        rtm_free_to_cache(ctx, rtm_class_index(&ctx->heap, page->cls), p, size);
+        return;
     }
+    size_t bs = page->block_size;
+    page->dsize[rtm_page_block_index(page, p)] = 0;
+    rtm_track_internal(p, bs);
+    memset(p, RTM_FILL_FREED, bs);
     rtm_track_free(p, bs);
     rtm_track_noaccess(p, bs);
-    rtm_block **list = rtm_page_list(page);
-    rtm_block_link((rtm_block *)p, *list);
-    *list = (rtm_block *)p;
-    page->used--;
-    rtm_counter_add(&page->cls->frees, 1);
+    rtm_heap_class *cls = page->cls;
+    rtm_counter_add(&cls->frees, 1);
+    rtm_cache_rebase(cls, -1); /* counted, but not into the cache */
     rtm_heap_bytes_sub(&ctx->heap, size);
-    _rtm_heap_page_freed(ctx, page);
+    _rtm_heap_page_put(ctx, page, (rtm_block *)p);
 }
 
 /* The region p lies in, when it is one of ctx's heap pages or large blocks. */
@@ -121,9 +160,10 @@ rtm_status _rtm_heap_free_slow(rtm_ctx *ctx, void *p, size_t size, const char *w
     return RTM_OK;
 }
 
-void _rtm_heap_page_retire(rtm_ctx *ctx, rtm_heap_page *page)
+void _rtm_heap_cache_flush(rtm_ctx *ctx, rtm_heap_class *cls)
 {
-    _rtm_heap_page_freed(ctx, page);
+    rtm_heap *h = &ctx->heap;
+    _rtm_heap_flush(ctx, cls, h->no_cache ? 0 : rtm_cache_limit(rtm_class_index(h, cls)) / 2);
 }
 
 /* ---- realloc --------------------------------------------------------------- */
@@ -134,7 +174,7 @@ static void page_resize_in_place(rtm_ctx *ctx, rtm_heap_page *page, void *p, siz
                                  size_t new_size)
 {
     if (page->flags & RTM_PAGE_DEBUG) page->dsize[rtm_page_block_index(page, p)] = (uint16_t)new_size;
-    else if (!rtm_page_fits(page, new_size)) page->flags |= RTM_PAGE_LOOSE;
+    else if (!rtm_page_fits(page, new_size)) rtm_page_set_flag(&ctx->heap, page, RTM_PAGE_LOOSE);
     rtm_heap *h = &ctx->heap;
     rtm_counter_add(&h->reallocs_in_place, 1);
     rtm_heap_bytes_resize(h, old_size, new_size);
@@ -156,7 +196,7 @@ static void *page_realloc(rtm_ctx *ctx, rtm_heap_page *page, void *p, size_t old
         page_resize_in_place(ctx, page, p, old_size, new_size);
         return p;
     }
-    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    _rtm_heap_copy(q, p, old_size < new_size ? old_size : new_size);
     page_free_block(ctx, page, p, old_size);
     return q;
 }

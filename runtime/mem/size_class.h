@@ -16,7 +16,7 @@
  * maps to it, so blocks (which start 64-byte aligned in their page) are
  * aligned to 8, and to 16 for sizes that are multiples of 16.
  *
- * The size -> class map is one byte load from a 1,025-entry table indexed by
+ * The size -> class map is one byte load from a 1,024-entry table indexed by
  * the size in 8-byte granules (no branch, which matters for mixed sizes); the
  * table is computed by the compiler from the formula below.
  */
@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define RTM_CLASS_COUNT 64
-#define RTM_CLASS_GRANULES ((RTM_SMALL_MAX >> 3) + 1)
+#define RTM_CLASS_GRANULES (RTM_SMALL_MAX >> 3)
 
 #if RTM_CLASS_COUNT > RTM_HEAP_CLASSES
 #  error "more size classes than rtm_stats.classes can hold"
@@ -54,12 +54,18 @@ static inline size_t rtm_class_size(unsigned c)
     return ((size_t)128 << g) + (size_t)(j + 1) * ((size_t)16 << g);
 }
 
-/* Indexed by (n + 7) >> 3, the size in 8-byte granules. Entry 0 is unused. */
+/* Indexed by (n - 1) >> 3: entry g is the class of sizes 8g+1 .. 8g+8 (class
+ * boundaries are multiples of 8). The allocation fast path has n - 1 at hand
+ * from its range check. */
 extern const uint8_t _rtm_size_class_table[RTM_CLASS_GRANULES];
 
 static inline unsigned rtm_size_class(size_t n)
 {
-    return _rtm_size_class_table[(n + 7) >> 3];
+    unsigned c = _rtm_size_class_table[(n - 1) >> 3];
+#if defined(__GNUC__) || defined(__clang__)
+    if (c >= RTM_CLASS_COUNT) __builtin_unreachable(); /* the table holds classes */
+#endif
+    return c;
 }
 
 #endif /* RTM_SIZE_CLASS_H */
