@@ -870,7 +870,12 @@ struct rtm_stats;
 #define RTM_SYM_MAX 0xFFFFFFFEu                 /* the largest id */
 
 /* The context's own interner, seeded from rtm_config.keywords; it lives as
- * long as the context (rtm_interner_destroy refuses it). NULL for NULL. */
+ * long as the context (rtm_interner_destroy refuses it). A context made with
+ * keyword sets has it from the start; any other makes it here on first use
+ * (so a context that never interns holds nothing for it), and that first
+ * call may fail: NULL, with RTM_ENOMEM or RTM_ELIMIT recorded on the context
+ * (a later call tries again). Any thread; every call returns the same
+ * interner. ctx NULL: NULL. */
 RTM_API rtm_interner *rtm_ctx_interner(rtm_ctx *ctx);
 
 /* A standalone interner, shareable by any threads and contexts, seeded with

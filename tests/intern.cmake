@@ -1,7 +1,8 @@
-# The interner's extra tests: its suites read tests/data, and the generated
-# keyword files must match runtime/intern/keywords.txt.
-if(TARGET test_intern)
-  target_compile_definitions(test_intern PRIVATE RTM_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data")
+# The interner's extra tests: the keyword suite reads tests/data, and the
+# generated keyword files must match runtime/intern/keywords.txt.
+if(TARGET test_intern_keywords)
+  target_compile_definitions(test_intern_keywords PRIVATE
+    RTM_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data")
 endif()
 
 add_test(NAME intern_keywords_generated

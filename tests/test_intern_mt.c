@@ -306,6 +306,54 @@ START_TEST(limit_under_contention)
 }
 END_TEST
 
+/* ---- the context's interner, first used by several threads at once ------------------- */
+
+typedef struct first_arg {
+    rtm_ctx *ctx;
+    pthread_barrier_t *go;
+    rtm_interner *got;
+    rtm_sym sym;
+} first_arg;
+
+static void *first_run(void *p)
+{
+    first_arg *a = p;
+    pthread_barrier_wait(a->go);
+    a->got = rtm_ctx_interner(a->ctx);
+    a->sym = a->got ? rtm_intern(a->got, "shared", 6) : 0;
+    return NULL;
+}
+
+START_TEST(ctx_interner_first_use_races)
+{
+    for (int round = 0; round < 20; round++) {
+        rtm_test_pages tp;
+        rtm_test_pages_init(&tp, 0, false);
+        rtm_config cfg = {0, NULL, &tp.source, 0};
+        rtm_ctx *ctx = rtm_ctx_new(&cfg);
+        ck_assert_ptr_nonnull(ctx);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, THREADS);
+        first_arg a[THREADS];
+        pthread_t th[THREADS];
+        for (unsigned t = 0; t < THREADS; t++) {
+            a[t] = (first_arg){ctx, &go, NULL, 0};
+            ck_assert_int_eq(pthread_create(&th[t], NULL, first_run, &a[t]), 0);
+        }
+        for (unsigned t = 0; t < THREADS; t++) pthread_join(th[t], NULL);
+        pthread_barrier_destroy(&go);
+        for (unsigned t = 0; t < THREADS; t++) {
+            ck_assert_ptr_nonnull(a[t].got);
+            ck_assert_ptr_eq(a[t].got, a[0].got); /* one interner: the losers' are gone */
+            ck_assert_uint_eq(a[t].sym, RTM_KW_COUNT + 1);
+        }
+        ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+        rtm_ctx_destroy(ctx);
+        ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+    }
+}
+END_TEST
+
 static Suite *intern_mt_suite(void)
 {
     Suite *s = suite_create("intern_mt");
@@ -315,6 +363,7 @@ static Suite *intern_mt_suite(void)
     tcase_add_test(tc, finds_never_miss_during_growth);
     tcase_add_test(tc, id_space_under_contention);
     tcase_add_test(tc, limit_under_contention);
+    tcase_add_test(tc, ctx_interner_first_use_races);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,7 @@
  * the files of runtime/intern. The design is explained at the top of
  * interner.c; the short version:
  *
- *   hash(s) --top bits--> directory --> leaf (4 KiB, open addressing)
+ *   hash(s) --low bits--> directory --> leaf (4 KiB, open addressing)
  *                                         slot = [ string offset | hash tag ]
  *                                                      |
  *   id --> id map (4 KiB segments) --> string offset --> record in a chunk:
@@ -27,7 +27,7 @@
 #define RTM_LEAF_HEADER 64u
 #define RTM_LEAF_SLOTS ((RTM_LEAF_BYTES - RTM_LEAF_HEADER) / 8u)   /* 504 */
 #define RTM_LEAF_MAX_COUNT (RTM_LEAF_SLOTS * 13u / 16u)            /* split above 81% */
-#define RTM_DIR_MAX_DEPTH 32u          /* the directory indexes the top 32 hash bits */
+#define RTM_DIR_MAX_DEPTH 24u          /* bits of the tag that may pick the leaf */
 #define RTM_DIR_SMALL_DEPTH 5u         /* depths 0..5 live inside the interner */
 
 #define RTM_CHUNK_HEADER 16u           /* records start at offset 16 */
@@ -64,8 +64,8 @@ typedef struct rtm_leaf {
             pthread_mutex_t lock;
             _Atomic uint32_t gen;
             uint16_t count;          /* used slots (under lock) */
-            uint8_t depth;           /* hash bits all its strings share */
-            uint8_t fresh;           /* lock not yet initialized */
+            uint8_t depth;           /* low hash bits all its strings share */
+            uint8_t spare_byte;
             uint32_t prefix;         /* those bits */
             struct rtm_leaf *next;   /* the spare list */
         } h;
@@ -74,11 +74,12 @@ typedef struct rtm_leaf {
     _Atomic uint64_t slot[RTM_LEAF_SLOTS];
 } rtm_leaf;
 
-/* The directory: 1 << depth entries, indexed by the top `depth` bits of the
- * hash. It only grows; a replaced one is kept (readers may still hold it). */
+/* The directory: 1 << depth entries, indexed by the low `depth` bits of the
+ * hash. A leaf of depth d serves the entries equal to its prefix in their low
+ * d bits. It only grows; a replaced one is kept (readers may still hold it). */
 typedef struct rtm_dir {
     uint32_t depth;
-    uint32_t shift;                  /* 32 - depth */
+    uint32_t mask;                   /* (1 << depth) - 1 */
     uint32_t from_pages;             /* 0: one of the small ones beside the interner */
     size_t bytes;
     struct rtm_dir *prev;
@@ -158,8 +159,10 @@ RTM_INLINE uint32_t rtm_load32(const unsigned char *p)
 
 /* ---- the hash --------------------------------------------------------------
  * 64 bits from a 64x64->128 multiply folded (the "mum" step of wyhash-like
- * hashes), two multiplies for up to 16 bytes. The top bits pick the leaf,
- * bits 0..31 are the tag and pick the home slot. */
+ * hashes), two multiplies for up to 16 bytes. Only bits 0..31 are used, and
+ * kept in the slot as its tag: the low ones pick the leaf, the high ones the
+ * home slot in it (independent up to depth 23, some 2 billion strings). As the
+ * slot holds all a split needs, a split never reads a string again. */
 #define RTM_H0 UINT64_C(0x9E3779B97F4A7C15)
 #define RTM_H1 UINT64_C(0xBF58476D1CE4E5B9)
 #define RTM_H2 UINT64_C(0x94D049BB133111EB)
@@ -232,7 +235,7 @@ RTM_INLINE bool rtm_bytes_eq(const unsigned char *a, const unsigned char *b, siz
 
 RTM_INLINE uint32_t rtm_dir_index(uint64_t h, uint32_t depth)
 {
-    return (uint32_t)((h >> 32) >> (32 - depth)); /* depth 0: a shift by 32 of a 64-bit value */
+    return (uint32_t)h & (uint32_t)((UINT64_C(1) << depth) - 1);
 }
 
 RTM_INLINE uint32_t rtm_slot_home(uint64_t h)
@@ -295,7 +298,7 @@ RTM_INLINE rtm_sym rtm_leaf_probe(const rtm_interner *in, rtm_leaf *leaf, uint64
 RTM_INLINE rtm_leaf *rtm_leaf_for(rtm_interner *in, uint64_t h)
 {
     rtm_dir *d = atomic_load_explicit(&in->dir, memory_order_acquire);
-    return atomic_load_explicit(&d->leaf[(h >> 32) >> d->shift], memory_order_acquire);
+    return atomic_load_explicit(&d->leaf[(uint32_t)h & d->mask], memory_order_acquire);
 }
 
 /* ---- across the files ---------------------------------------------------- */
@@ -311,7 +314,8 @@ typedef struct rtm_kw_word {
 typedef enum rtm_intern_kind { RTM_INTERN_PLAIN, RTM_INTERN_KEYWORD, RTM_INTERN_FIXED } rtm_intern_kind;
 
 /* interner.c */
-rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out);
+rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_interner **out);
+void _rtm_interner_discard(rtm_interner *in);
 rtm_sym _rtm_intern_insert(rtm_interner *in, uint64_t h, const char *s, size_t len,
                            rtm_intern_kind kind, rtm_sym fixed, rtm_status *st);
 rtm_sym _rtm_interner_fail(rtm_interner *in, rtm_status s, const char *where);

@@ -1,9 +1,11 @@
 /*
  * intern_table.c: the interner's hash table, an extendible hash. A directory
- * indexed by the top bits of the hash points at 4 KiB leaves, each an
+ * indexed by the low bits of the hash points at 4 KiB leaves, each an
  * open-addressing table; a full leaf splits into two by the next hash bit,
  * so growth copies one leaf at a time and the table's memory follows the
  * number of strings leaf by leaf (no doubling spikes, no second table kept).
+ * A slot keeps the hash bits that pick both its leaf and its home slot, so a
+ * split moves slots without touching the strings.
  *
  * Readers never lock. What makes that safe:
  *  - a split fills two other leaves, publishes them in the directory, and only
@@ -29,14 +31,16 @@ static rtm_leaf rtm_leaf_empty;
 
 bool _rtm_leaf_is_empty(const rtm_leaf *leaf) { return leaf == &rtm_leaf_empty; }
 
-/* Puts a slot in its probe sequence in a leaf being filled, not yet published. */
-static void leaf_place(rtm_leaf *leaf, uint64_t h, uint64_t soff)
+/* Puts a slot in its probe sequence in a leaf being filled, not yet published.
+ * Its home comes from its tag, the hash's low 32 bits. A release store: a
+ * slow reader still in this leaf from its previous life may read the slot
+ * before the leaf is published, and must then see the record it names. */
+static void leaf_place(rtm_leaf *leaf, uint64_t e)
 {
-    uint32_t i = rtm_slot_home(h);
+    uint32_t i = rtm_slot_home(e);
     while (atomic_load_explicit(&leaf->slot[i], memory_order_relaxed) != 0)
         if (++i == RTM_LEAF_SLOTS) i = 0;
-    atomic_store_explicit(&leaf->slot[i], (soff << RTM_SLOT_TAG_BITS) | (h & RTM_SLOT_TAG_MASK),
-                          memory_order_relaxed);
+    atomic_store_explicit(&leaf->slot[i], e, memory_order_release);
 }
 
 /* ---- leaves ---------------------------------------------------------------- */
@@ -86,7 +90,8 @@ static void leaf_ready(rtm_leaf *leaf, uint32_t depth, uint32_t prefix, uint32_t
 
 /* ---- the directory ----------------------------------------------------------- */
 
-/* Replaces the directory by one twice its size. Under dir_lock. */
+/* Replaces the directory by one twice its size: entry j and j + half serve
+ * the same leaf until one splits. Under dir_lock. */
 static rtm_status dir_grow(rtm_interner *in, rtm_dir **dp)
 {
     rtm_dir *d = *dp, *nd;
@@ -106,12 +111,12 @@ static rtm_status dir_grow(rtm_interner *in, rtm_dir **dp)
         nd->bytes = bytes;
     }
     nd->depth = depth;
-    nd->shift = 32 - depth;
+    nd->mask = (uint32_t)(n - 1);
     nd->prev = d;
     for (size_t i = 0; i < n / 2; i++) {
         rtm_leaf *l = atomic_load_explicit(&d->leaf[i], memory_order_relaxed);
-        atomic_store_explicit(&nd->leaf[2 * i], l, memory_order_relaxed);
-        atomic_store_explicit(&nd->leaf[2 * i + 1], l, memory_order_relaxed);
+        atomic_store_explicit(&nd->leaf[i], l, memory_order_relaxed);
+        atomic_store_explicit(&nd->leaf[i + n / 2], l, memory_order_relaxed);
     }
     atomic_store_explicit(&in->dir, nd, memory_order_release);
     *dp = nd;
@@ -124,7 +129,7 @@ unsigned char *_rtm_table_init(rtm_interner *in, unsigned char *space)
     for (uint32_t depth = 0; depth <= RTM_DIR_SMALL_DEPTH; depth++) {
         in->dir_small[depth] = (rtm_dir *)(void *)space;
         in->dir_small[depth]->depth = depth;
-        in->dir_small[depth]->shift = 32 - depth;
+        in->dir_small[depth]->mask = (1u << depth) - 1;
         space += sizeof(rtm_dir) + (sizeof(rtm_leaf *) << depth);
     }
     rtm_dir *d = in->dir_small[0];
@@ -164,7 +169,7 @@ rtm_status _rtm_table_split(rtm_interner *in, rtm_leaf *leaf)
     uint32_t depth = leaf->u.h.depth, prefix = leaf->u.h.prefix;
     rtm_leaf *half[2] = {NULL, NULL};
     uint32_t count[2] = {0, 0};
-    if (depth >= RTM_DIR_MAX_DEPTH) { /* hundreds of strings share 32 hash bits */
+    if (depth >= RTM_DIR_MAX_DEPTH) { /* hundreds of strings share 24 hash bits */
         st = RTM_ELIMIT;
         goto out;
     }
@@ -178,20 +183,16 @@ rtm_status _rtm_table_split(rtm_interner *in, rtm_leaf *leaf)
     for (uint32_t i = 0; i < RTM_LEAF_SLOTS; i++) {
         uint64_t e = atomic_load_explicit(&leaf->slot[i], memory_order_relaxed);
         if (e == 0) continue;
-        size_t len;
-        const unsigned char *bytes = rtm_rec_bytes(rtm_rec_at(in, e >> RTM_SLOT_TAG_BITS), &len);
-        uint64_t h = rtm_hash(bytes, len, in->seed);
-        unsigned side = (unsigned)(h >> (63 - depth)) & 1;
-        leaf_place(half[side], h, e >> RTM_SLOT_TAG_BITS);
+        unsigned side = (unsigned)(e >> depth) & 1; /* the tag's next bit */
+        leaf_place(half[side], e);
         count[side]++;
     }
-    leaf_ready(half[0], depth + 1, prefix << 1, count[0]);
-    leaf_ready(half[1], depth + 1, (prefix << 1) | 1, count[1]);
-    /* The leaf's entries: the lower half to one side, the upper to the other. */
-    uint32_t shift = d->depth - depth;
-    size_t first = (size_t)prefix << shift, n = (size_t)1 << shift;
-    for (size_t j = 0; j < n; j++)
-        atomic_store_explicit(&d->leaf[first + j], half[j >= n / 2], memory_order_release);
+    leaf_ready(half[0], depth + 1, prefix, count[0]);
+    leaf_ready(half[1], depth + 1, prefix | (1u << depth), count[1]);
+    /* The leaf's entries (every 2^depth-th from its prefix) go to the side
+     * their next bit names. */
+    for (size_t j = prefix; j <= d->mask; j += (size_t)1 << depth)
+        atomic_store_explicit(&d->leaf[j], half[(j >> depth) & 1], memory_order_release);
     leaf_give(in, leaf);
 out:
     pthread_mutex_unlock(&in->dir_lock);
@@ -207,21 +208,17 @@ out:
 rtm_status _rtm_table_check(rtm_interner *in, uint64_t *slots, uint64_t *held)
 {
     rtm_dir *d = atomic_load_explicit(&in->dir, memory_order_acquire);
-    size_t n = (size_t)1 << d->depth;
-    for (size_t j = 0; j < n;) {
+    if (d->mask != (UINT64_C(1) << d->depth) - 1) return RTM_EINVAL;
+    for (size_t j = 0; j <= d->mask; j++) {
         rtm_leaf *leaf = atomic_load_explicit(&d->leaf[j], memory_order_relaxed);
         if (leaf == &rtm_leaf_empty) {
             if (d->depth != 0) return RTM_EINVAL;
-            j++;
             continue;
         }
         uint32_t depth = leaf->u.h.depth;
         if (depth > d->depth || (atomic_load(&leaf->u.h.gen) & 1)) return RTM_EINVAL;
-        size_t span = (size_t)1 << (d->depth - depth);
-        if (j != (size_t)leaf->u.h.prefix << (d->depth - depth)) return RTM_EINVAL;
-        for (size_t k = 0; k < span; k++)
-            if (atomic_load_explicit(&d->leaf[j + k], memory_order_relaxed) != leaf)
-                return RTM_EINVAL;
+        if (rtm_dir_index(j, depth) != leaf->u.h.prefix) return RTM_EINVAL;
+        if (j != leaf->u.h.prefix) continue; /* a leaf is checked at its first entry */
         uint32_t used = 0;
         for (uint32_t i = 0; i < RTM_LEAF_SLOTS; i++) {
             uint64_t e = atomic_load_explicit(&leaf->slot[i], memory_order_relaxed);
@@ -243,7 +240,6 @@ rtm_status _rtm_table_check(rtm_interner *in, uint64_t *slots, uint64_t *held)
         if (used != leaf->u.h.count || used > RTM_LEAF_MAX_COUNT) return RTM_EINVAL;
         *slots += used;
         *held += RTM_LEAF_BYTES;
-        j += span;
     }
     for (rtm_leaf *l = in->spare; l != NULL; l = l->u.h.next) *held += RTM_LEAF_BYTES;
     for (rtm_dir *p = d; p != NULL; p = p->prev)
@@ -262,15 +258,11 @@ void _rtm_table_destroy(rtm_interner *in)
 {
     rtm_dir *d = atomic_load_explicit(&in->dir, memory_order_relaxed);
     if (d == NULL) return;
-    size_t n = (size_t)1 << d->depth;
-    for (size_t j = 0; j < n;) {
+    /* Every live leaf once (at its first entry) onto the spare list, then
+     * the list: a leaf is freed only when no entry is left to read. */
+    for (size_t j = 0; j <= d->mask; j++) {
         rtm_leaf *leaf = atomic_load_explicit(&d->leaf[j], memory_order_relaxed);
-        if (leaf == &rtm_leaf_empty) {
-            j++;
-            continue;
-        }
-        j += (size_t)1 << (d->depth - leaf->u.h.depth);
-        leaf_free(in, leaf);
+        if (leaf != &rtm_leaf_empty && j == leaf->u.h.prefix) leaf_give(in, leaf);
     }
     while (in->spare != NULL) {
         rtm_leaf *leaf = in->spare;

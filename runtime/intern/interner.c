@@ -10,13 +10,15 @@
  * shared cache line; only a miss pays for coordination.
  *
  *  - The table is an extendible hash (intern_table.c): a directory, indexed
- *    by the top bits of a 64-bit hash, of 4 KiB open-addressing leaves whose
- *    slots hold 32 bits of the hash and the string's 32-bit location. A lookup is:
- *    hash, two loads to reach the leaf, a probe that is usually one cache
- *    line, one record compared byte for byte. The record carries its id.
+ *    by the low bits of a 64-bit hash, of 4 KiB open-addressing leaves whose
+ *    slots hold 32 bits of the hash and the string's 32-bit location. A
+ *    lookup is: hash, two loads to reach the leaf, a probe that is usually
+ *    one cache line, one record compared byte for byte. The record carries
+ *    its id.
  *  - Inserts lock only the leaf they go to, so inserts of strings that land in
  *    different leaves run in parallel; a full leaf splits while holding its
- *    own lock and the directory's (splits are rare: one per ~200 inserts).
+ *    own lock and the directory's (splits are rare: one per ~200 inserts, and
+ *    move slots by their tags without reading a string).
  *    Ids and string space come from one short critical section
  *    (intern_store.c) that does no copying. A string is inserted only by the
  *    holder of its leaf's lock after probing under it, so equal bytes never
@@ -396,6 +398,14 @@ static void owned_destroy(rtm_owned *o)
     interner_free(in);
 }
 
+/* Ends one that was made but never handed out (another thread's was
+ * published first): ctx->interner is not its to touch. */
+void _rtm_interner_discard(rtm_interner *in)
+{
+    _rtm_owned_unlink(&in->owned);
+    interner_free(in);
+}
+
 /* Every invariant, when no thread is interning: see _rtm_table_check and
  * _rtm_store_check; the strings found from the table are the strings held,
  * and the pages counted are the pages held. */
@@ -423,8 +433,8 @@ static const rtm_owned_ops interner_ops = {
 };
 
 /* A fresh interner on ctx's pages, seeded with the keyword sets in the mask,
- * linked into ctx's owned list. */
-rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
+ * linked into ctx's owned list; standalone when it is to own ctx. */
+rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_interner **out)
 {
     rtm_status why;
     size_t bytes = _rtm_pages_round(RTM_INTERNER_BYTES);
@@ -449,6 +459,7 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
     in->max_sym = RTM_SYM_MAX;
     in->max_chunks = RTM_SOFF_MAX_CHUNKS;
     in->sets = (uint8_t)sets;
+    in->standalone = (uint8_t)(standalone != 0);
     atomic_store(&in->next_id, RTM_KW_COUNT + 1);
     atomic_store(&in->kw_last, RTM_KW_COUNT);
     _rtm_store_init(in, _rtm_table_init(in, (unsigned char *)(in + 1)));
@@ -465,12 +476,16 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, unsigned sets, rtm_interner **out)
 rtm_interner *rtm_interner_new(const char *const *keywords)
 {
     unsigned sets;
+    rtm_interner *in;
     if (_rtm_kw_parse(keywords, &sets) != RTM_OK) return NULL;
-    rtm_config cfg = {0, keywords, NULL, 0};
-    rtm_ctx *ctx = rtm_ctx_new(&cfg);
+    rtm_ctx *ctx = rtm_ctx_new(NULL); /* its own, on the OS pages: the accounting */
     if (ctx == NULL) return NULL;
-    ctx->interner->standalone = 1;
-    return ctx->interner;
+    if (_rtm_interner_make(ctx, 1, sets, &in) != RTM_OK) {
+        rtm_ctx_destroy(ctx);
+        return NULL;
+    }
+    ctx->interner = in;
+    return in;
 }
 
 void rtm_interner_destroy(rtm_interner *in)
