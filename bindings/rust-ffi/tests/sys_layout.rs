@@ -1,11 +1,12 @@
 //! The `sys` module matches `include/rtmem.h`: for every struct of the
 //! header, its size, alignment and the offset of every field; for every enum,
 //! its size and the value of every enumerator; for every macro constant, its
-//! value; for every scalar typedef, its size.
+//! value; for every scalar typedef, its size; for every exported function, a
+//! declaration that links to the same symbol.
 //!
 //! The C side is a table that `build.rs` generates by reading the headers
 //! and that the C compiler fills in (`sizeof`, `_Alignof`, `offsetof`, the
-//! constants themselves). The Rust side is the list below. The test fails
+//! constants themselves, `&function`). The Rust side is the list below. The test fails
 //! when a value differs, when the header has an item the list lacks (a new
 //! struct, field or constant not mirrored in `sys`), and when the list names
 //! an item the header does not have.
@@ -147,6 +148,40 @@ fn rust_side() -> BTreeMap<String, Value> {
         RTM_SYM_MAX, RTM_BATCH_MAX_COLUMNS, RTM_BATCH_PAD, RTM_STATS_VERSION, RTM_LUA_TAGS,
     }
     typedefs! { rtm_sym }
+    // Every exported function: the same symbol as the C side's.
+    macro_rules! functions {
+        ($($f:ident),* $(,)?) => {$(num!(format!("fn {}", stringify!($f)), $f as *const () as usize);)*};
+    }
+    functions! {
+        rtm_status_str, rtm_page_source_os, rtm_ctx_new, rtm_ctx_destroy, rtm_ctx_error,
+        rtm_ctx_clear_error, rtm_ctx_trim, rtm_ctx_check, rtm_ctx_set_collect,
+        rtm_ctx_set_error_hook, rtm_ctx_visit, rtm_alloc, rtm_calloc, rtm_realloc, rtm_free,
+        rtm_free_checked, rtm_lua_alloc, rtm_arena_new, rtm_arena_alloc, rtm_arena_alloc_slow,
+        rtm_arena_alloc_n, rtm_arena_alloc_zero, rtm_arena_strdup, rtm_arena_save,
+        rtm_arena_rewind, rtm_arena_reset, rtm_arena_destroy, rtm_arena_lease_open,
+        rtm_arena_lease_close, rtm_arena_lease_alloc_slow, rtm_buf_new, rtm_buf_data,
+        rtm_buf_len, rtm_buf_cap, rtm_buf_align, rtm_buf_reserve, rtm_buf_resize,
+        rtm_buf_append, rtm_buf_extend, rtm_buf_clear, rtm_buf_destroy, rtm_layout_new,
+        rtm_layout_size, rtm_layout_align, rtm_layout_name, rtm_layout_field_count,
+        rtm_layout_find, rtm_layout_find_n, rtm_layout_offset, rtm_layout_field, rtm_pool_new,
+        rtm_pool_destroy, rtm_pool_acquire, rtm_pool_get, rtm_pool_release, rtm_pool_alloc,
+        rtm_pool_free, rtm_pool_stats, rtm_handle_scope_end, rtm_ctx_interner,
+        rtm_interner_new, rtm_interner_destroy, rtm_intern, rtm_intern_ex, rtm_intern_find,
+        rtm_sym_str, rtm_sym_is_keyword, rtm_interner_add_keywords, rtm_interner_error,
+        rtm_interner_clear_error, rtm_keyword_set_find, rtm_keyword_flags,
+        rtm_interner_stats_sized, rtm_batch_new, rtm_batch_new_aligned, rtm_batch_destroy,
+        rtm_batch_len, rtm_batch_cap, rtm_batch_layout, rtm_batch_reserve, rtm_batch_clear,
+        rtm_batch_push, rtm_batch_push_n, rtm_batch_get, rtm_batch_get_n, rtm_batch_set,
+        rtm_batch_gather, rtm_batch_columns, rtm_batch_column_info, rtm_batch_column,
+        rtm_batch_column_as, rtm_batch_column_by_name, rtm_batch_column_index,
+        rtm_simd_active, rtm_simd_best, rtm_simd_name, rtm_simd_select, rtm_col_sum_i32,
+        rtm_col_sum_i64, rtm_col_sum_f32, rtm_col_sum_f64, rtm_col_mean_i32, rtm_col_mean_i64,
+        rtm_col_mean_f32, rtm_col_mean_f64, rtm_col_min_i32, rtm_col_min_i64, rtm_col_min_f32,
+        rtm_col_min_f64, rtm_col_max_i32, rtm_col_max_i64, rtm_col_max_f32, rtm_col_max_f64,
+        rtm_col_cmp_i32, rtm_col_cmp_i64, rtm_col_cmp_f32, rtm_col_cmp_f64, rtm_sel_count,
+        rtm_sel_indices, rtm_col_gather_32, rtm_col_gather_64, rtm_col_axpy_f64,
+        rtm_ctx_stats_sized, rtm_stats_write,
+    }
     num!("const RTM_HANDLE_NULL.bits".to_string(), RTM_HANDLE_NULL.bits);
     m.insert("const RTM_VERSION".into(), Value::Text(RTM_VERSION.into()));
     // rtmem_keywords.h: generated into sys by build.rs from the header's text.
