@@ -8,11 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(build-essential cmake pkg-config check libffi-dev liblua5.4-dev lua5.4)
+want=(build-essential cmake pkg-config check libffi-dev liblua5.4-dev lua5.4 libreadline-dev)
 if [ "${1:-demo}" = test ]; then
   # clang for the sanitizer builds; Debian 12's clang is 14, and its
   # ASan/LSan/TSan runtimes are only a recommendation of it.
-  want+=(clang libclang-rt-14-dev valgrind)
+  want+=(clang libclang-rt-14-dev valgrind time)
   # The peers the benchmarks are measured against.
   want+=(libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libtalloc-dev
          libapr1-dev libglib2.0-dev)
