@@ -16,10 +16,12 @@ if [ "${1:-demo}" = test ]; then
   # The peers the benchmarks are measured against.
   want+=(libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libtalloc-dev
          libapr1-dev libglib2.0-dev)
-  # Rust: only for the crate, and only if no cargo is there (rustup's included).
+  # Rust: only for the crate; cargo only if none is there (rustup's included);
+  # bumpalo, the Rust benchmark's peer, as Debian packages it (a crate source).
   PATH="${HOME:-/root}/.cargo/bin:$PATH"
-  if [ -f bindings/rust-ffi/Cargo.toml ] && ! command -v cargo >/dev/null; then
-    want+=(cargo rustc)
+  if [ -f bindings/rust-ffi/Cargo.toml ]; then
+    want+=(librust-bumpalo-dev)
+    command -v cargo >/dev/null || want+=(cargo rustc)
   fi
 fi
 
