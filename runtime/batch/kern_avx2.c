@@ -204,16 +204,7 @@ static AVX2 void minmax_f64(const double *x, size_t n, double *min, double *max,
     unsigned f = (_mm256_movemask_pd(nan) ? RTM_MM_NAN : 0) |
                  (_mm256_movemask_pd(neg) ? RTM_MM_NEGZERO : 0) |
                  (_mm256_movemask_pd(pos) ? RTM_MM_POSZERO : 0);
-    for (; i < n; i++) {
-        double v = x[i];
-        if (v != v) {
-            f |= RTM_MM_NAN;
-            continue;
-        }
-        if (v == 0) f |= __builtin_signbit(v) ? RTM_MM_NEGZERO : RTM_MM_POSZERO;
-        a = v < a ? v : a;
-        b = v > b ? v : b;
-    }
+    rtm_minmax_tail(x, i, n, &a, &b, &f);
     *min = a;
     *max = b;
     *flags = f;
@@ -245,16 +236,7 @@ static AVX2 void minmax_f32(const float *x, size_t n, float *min, float *max, un
     unsigned f = (_mm256_movemask_ps(nan) ? RTM_MM_NAN : 0) |
                  (_mm256_movemask_ps(neg) ? RTM_MM_NEGZERO : 0) |
                  (_mm256_movemask_ps(pos) ? RTM_MM_POSZERO : 0);
-    for (; i < n; i++) {
-        float v = x[i];
-        if (v != v) {
-            f |= RTM_MM_NAN;
-            continue;
-        }
-        if (v == 0) f |= __builtin_signbit(v) ? RTM_MM_NEGZERO : RTM_MM_POSZERO;
-        a = v < a ? v : a;
-        b = v > b ? v : b;
-    }
+    rtm_minmax_tail(x, i, n, &a, &b, &f);
     *min = a;
     *max = b;
     *flags = f;
@@ -395,10 +377,7 @@ static AVX2 void axpy_f64(double a, const double *x, double *y, size_t n)
         _mm256_storeu_pd(y + i, _mm256_add_pd(p0, _mm256_loadu_pd(y + i)));
         _mm256_storeu_pd(y + i + 4, _mm256_add_pd(p1, _mm256_loadu_pd(y + i + 4)));
     }
-    for (; i < n; i++) {
-        double p = a * x[i];
-        y[i] = p + y[i];
-    }
+    rtm_axpy_tail_f64(a, x, y, i, n);
 }
 
 const rtm_kernels _rtm_kernels_avx2 = {

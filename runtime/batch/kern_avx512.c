@@ -162,16 +162,7 @@ MINMAX_INT(minmax_i64, int64_t, 8, _mm512_set1_epi64, _mm512_min_epi64, _mm512_m
         }                                                                       \
         unsigned f = (nan ? RTM_MM_NAN : 0) | (neg ? RTM_MM_NEGZERO : 0) |       \
                      (pos ? RTM_MM_POSZERO : 0);                                \
-        for (; i < n; i++) {                                                    \
-            T v = x[i];                                                         \
-            if (v != v) {                                                       \
-                f |= RTM_MM_NAN;                                                \
-                continue;                                                       \
-            }                                                                   \
-            if (v == 0) f |= __builtin_signbit(v) ? RTM_MM_NEGZERO : RTM_MM_POSZERO; \
-            a = v < a ? v : a;                                                  \
-            b = v > b ? v : b;                                                  \
-        }                                                                       \
+        rtm_minmax_tail(x, i, n, &a, &b, &f);                                \
         *min = a;                                                               \
         *max = b;                                                               \
         *flags = f;                                                             \
@@ -262,10 +253,7 @@ static AVX512 void axpy_f64(double a, const double *x, double *y, size_t n)
         _mm512_storeu_pd(y + i, _mm512_add_pd(p0, _mm512_loadu_pd(y + i)));
         _mm512_storeu_pd(y + i + 8, _mm512_add_pd(p1, _mm512_loadu_pd(y + i + 8)));
     }
-    for (; i < n; i++) {
-        double p = a * x[i];
-        y[i] = p + y[i];
-    }
+    rtm_axpy_tail_f64(a, x, y, i, n);
 }
 
 const rtm_kernels _rtm_kernels_avx512 = {

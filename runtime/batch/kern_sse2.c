@@ -148,16 +148,7 @@ static SSE2 void minmax_i32(const int32_t *x, size_t n, int32_t *min, int32_t *m
         unsigned f = (movemask(nan) ? RTM_MM_NAN : 0) |                         \
                      (movemask(neg) ? RTM_MM_NEGZERO : 0) |                     \
                      (movemask(pos) ? RTM_MM_POSZERO : 0);                      \
-        for (; i < n; i++) {                                                    \
-            T v = x[i];                                                         \
-            if (v != v) {                                                       \
-                f |= RTM_MM_NAN;                                                \
-                continue;                                                       \
-            }                                                                   \
-            if (v == 0) f |= __builtin_signbit(v) ? RTM_MM_NEGZERO : RTM_MM_POSZERO; \
-            a = v < a ? v : a;                                                  \
-            b = v > b ? v : b;                                                  \
-        }                                                                       \
+        rtm_minmax_tail(x, i, n, &a, &b, &f);                                \
         *min = a;                                                               \
         *max = b;                                                               \
         *flags = f;                                                             \
@@ -226,10 +217,7 @@ static SSE2 void axpy_f64(double a, const double *x, double *y, size_t n)
         _mm_storeu_pd(y + i, _mm_add_pd(p0, _mm_loadu_pd(y + i)));
         _mm_storeu_pd(y + i + 2, _mm_add_pd(p1, _mm_loadu_pd(y + i + 2)));
     }
-    for (; i < n; i++) {
-        double p = a * x[i];
-        y[i] = p + y[i];
-    }
+    rtm_axpy_tail_f64(a, x, y, i, n);
 }
 
 const rtm_kernels _rtm_kernels_sse2 = {

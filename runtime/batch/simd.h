@@ -159,4 +159,36 @@ RTM_INLINE void rtm_fsum_step(double *s, double *c, double x)
     *s = t;
 }
 
+/* The scalar tail of every vector min/max kernel: folds x[i..n) into *a, *b
+ * and the NaN / signed-zero flags, as the vector body does. */
+#define RTM_DEFINE_MINMAX_TAIL(name, T)                                          \
+    RTM_INLINE void name(const T *x, size_t i, size_t n, T *a, T *b, unsigned *f) \
+    {                                                                           \
+        for (; i < n; i++) {                                                    \
+            T v = x[i];                                                         \
+            if (v != v) {                                                       \
+                *f |= RTM_MM_NAN;                                               \
+                continue;                                                       \
+            }                                                                   \
+            if (v == 0) *f |= __builtin_signbit(v) ? RTM_MM_NEGZERO : RTM_MM_POSZERO; \
+            *a = v < *a ? v : *a;                                               \
+            *b = v > *b ? v : *b;                                               \
+        }                                                                       \
+    }
+RTM_DEFINE_MINMAX_TAIL(rtm_minmax_tail_f32, float)
+RTM_DEFINE_MINMAX_TAIL(rtm_minmax_tail_f64, double)
+#define rtm_minmax_tail(x, i, n, a, b, f)                                        \
+    _Generic((x), const float *: rtm_minmax_tail_f32, const double *: rtm_minmax_tail_f64)( \
+        (x), (i), (n), (a), (b), (f))
+
+/* The scalar tail of every vector axpy: y[i..n) = a * x + y, rounded twice
+ * (no fused multiply-add, like the vector body). */
+RTM_INLINE void rtm_axpy_tail_f64(double a, const double *x, double *y, size_t i, size_t n)
+{
+    for (; i < n; i++) {
+        double p = a * x[i];
+        y[i] = p + y[i];
+    }
+}
+
 #endif /* RTM_SIMD_H */
