@@ -1294,7 +1294,13 @@ typedef struct rtm_stats {
     uint64_t batches_live, batch_rows, batch_bytes;
 } rtm_stats;
 
-/* Fills *out (callers use rtm_ctx_stats, which passes its own sizeof). */
+/* Fills *out (callers use rtm_ctx_stats, which passes its own sizeof).
+ * Any thread. The thread-safe parts (page source, interner, concurrent pools)
+ * and the counters of the others are relaxed atomics. An arena's bytes in use
+ * come from its bump cursor, which the inline fast path keeps as a plain
+ * pointer: read from another thread while the owner allocates, it is a
+ * snapshot (an aligned word, never followed) that may lag; figures are exact
+ * when the owner thread is idle. */
 RTM_API void rtm_ctx_stats_sized(const rtm_ctx *ctx, rtm_stats *out, size_t out_size);
 static inline void rtm_ctx_stats(const rtm_ctx *ctx, rtm_stats *out)
 {

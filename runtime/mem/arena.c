@@ -38,7 +38,8 @@ struct rtm_arena {
                                      always when tracked, else while leased */
     bool leased;
     uint64_t lease_ticket;       /* leases opened so far; the open one's */
-    rtm_chunk *head;             /* the chunk being bumped */
+    rtm_chunk *head;             /* the chunk being bumped: set with set_head */
+    _Atomic uintptr_t head_data, head_end; /* its bounds, for stats read by other threads */
     rtm_chunk *spare;            /* emptied ordinary chunks, kept for reuse */
     rtm_arena_cache *cache;
     rtm_owned owned;
@@ -57,6 +58,15 @@ struct rtm_arena {
 #define ARENA_SELF (rtm_align_up(sizeof(rtm_arena), 64))
 
 static _Atomic uint64_t next_arena_id = 1;
+
+/* Makes c the chunk being bumped, and publishes its bounds so arena_stats, on
+ * any thread, never has to follow a->head (a rewind may unmap it). */
+static void set_head(rtm_arena *a, rtm_chunk *c)
+{
+    a->head = c;
+    atomic_store_explicit(&a->head_data, (uintptr_t)c->data, memory_order_relaxed);
+    atomic_store_explicit(&a->head_end, (uintptr_t)rtm_chunk_end(c), memory_order_relaxed);
+}
 
 /* ---- the cursor ---------------------------------------------------------- */
 
@@ -136,7 +146,7 @@ static char *push_chunk(rtm_arena *a, rtm_chunk *c, size_t n, size_t align)
     char *ptr = cursor(a)->ptr;
     if (ptr == head->data && head->prev != NULL) {
         /* An empty head (a rewind to its start) is not worth keeping behind. */
-        a->head = head->prev;
+        set_head(a, head->prev);
         rtm_counter_sub(&a->closed_used, (uint64_t)(a->head->top - a->head->data));
         chunk_retire(a, head);
         head = a->head;
@@ -148,7 +158,7 @@ static char *push_chunk(rtm_arena *a, rtm_chunk *c, size_t n, size_t align)
     c->base = head->base + rtm_chunk_cap(head);
     c->data = (char *)c + RTM_CHUNK_HDR;
     c->top = NULL;
-    a->head = c;
+    set_head(a, c);
     cursor_set(a, c->data, rtm_chunk_end(c));
     char *p = bump(a, n, align);
     rtm_assert(p != NULL);
@@ -295,7 +305,7 @@ rtm_status rtm_arena_rewind(rtm_arena *a, rtm_arena_mark m)
     while (a->head->base > m.pos) {
         rtm_chunk *c = a->head;
         forget(a, c->data, ptr);
-        a->head = c->prev;
+        set_head(a, c->prev);
         ptr = a->head->top;
         rtm_counter_sub(&a->closed_used, (uint64_t)(ptr - a->head->data));
         chunk_retire(a, c);
@@ -320,7 +330,7 @@ void rtm_arena_reset(rtm_arena *a)
     while (a->head != first) {
         rtm_chunk *c = a->head;
         forget(a, c->data, ptr);
-        a->head = c->prev;
+        set_head(a, c->prev);
         ptr = a->head->top;
         chunk_retire(a, c);
     }
@@ -406,7 +416,7 @@ rtm_arena *rtm_arena_new(rtm_ctx *ctx)
     c->base = 0;
     c->data = (char *)a + ARENA_SELF;
     c->top = NULL;
-    a->head = c;
+    set_head(a, c);
     a->cache = cache;
     a->magic = ARENA_MAGIC;
     a->id = atomic_fetch_add_explicit(&next_arena_id, 1, memory_order_relaxed);
@@ -521,8 +531,16 @@ static int arena_visit(rtm_owned *o, rtm_visit_fn fn, void *ud)
 static void arena_stats(const rtm_owned *o, rtm_stats *out)
 {
     const rtm_arena *a = ARENA_OF(o);
+    /* Another thread may be reading while the owner bumps: the cursor is a
+     * plain pointer (the inline fast path keeps it in registers), read here
+     * as one aligned word and never followed. Outside the published chunk
+     * (the owner is switching chunks) the head's share counts as 0 for this
+     * snapshot. Exact when the owner is not allocating. */
+    uintptr_t data = atomic_load_explicit((_Atomic uintptr_t *)&a->head_data, memory_order_relaxed);
+    uintptr_t end = atomic_load_explicit((_Atomic uintptr_t *)&a->head_end, memory_order_relaxed);
+    uintptr_t ptr = (uintptr_t)cursor_c(a)->ptr;
     uint64_t used = rtm_counter_get(&a->closed_used) +
-                    (uint64_t)(cursor_c(a)->ptr - a->head->data);
+                    (ptr >= data && ptr <= end ? (uint64_t)(ptr - data) : 0);
     out->arenas_live += 1;
     out->arena_bytes_used += used;
     out->bytes_in_use += used;
