@@ -165,8 +165,10 @@ RTM_API void rtm_ctx_trim(rtm_ctx *ctx);
 RTM_API rtm_status rtm_ctx_check(rtm_ctx *ctx);
 
 /* The out-of-memory ladder: when the page source refuses or the limit is
- * reached, the context calls `collect(ud, ctx, bytes_wanted)` once (rtlua sets
- * it to a full Lua GC), retries once, then fails cleanly. The hook runs on the
+ * reached, the parts first give back what they cache, then the context calls
+ * `collect(ud, ctx, bytes_wanted)` once, retries once, then fails cleanly (a
+ * host whose runtime collects on allocation failure by itself, as Lua 5.4
+ * does, needs no hook: rtlua sets none). The hook runs on the
  * owner thread only (never from the interner or a concurrent pool); it may
  * free memory to this context but must not allocate from it. NULL unsets. */
 typedef void (*rtm_collect_fn)(void *ud, rtm_ctx *ctx, size_t bytes_wanted);
