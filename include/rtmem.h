@@ -1294,6 +1294,9 @@ typedef struct rtm_stats {
 
     /* batches */
     uint64_t batches_live, batch_rows, batch_bytes;
+
+    /* layouts (each holds its own pages until the context ends) */
+    uint64_t layouts_live, layout_bytes;
 } rtm_stats;
 
 /* Fills *out (callers use rtm_ctx_stats, which passes its own sizeof).

@@ -485,6 +485,10 @@ START_TEST(layout_context_releases_all)
     rtm_test_pages_init(&tp, 0, false);
     rtm_config cfg = {0, NULL, &tp.source, 0};
     rtm_ctx *c = rtm_ctx_new(&cfg);
+    rtm_stats before, after;
+    rtm_ctx_stats(c, &before);
+    ck_assert_uint_eq(before.layouts_live, 0);
+    ck_assert_uint_eq(before.layout_bytes, 0);
     const rtm_layout *prev = NULL;
     for (int i = 0; i < 100; i++) {
         rtm_field f[] = {{"x", RTM_KIND_U8, 0, NULL},
@@ -492,6 +496,10 @@ START_TEST(layout_context_releases_all)
         prev = rtm_layout_new(c, "chain", f, 2);
         ck_assert_ptr_nonnull(prev);
     }
+    /* Every page the layouts took shows in their figures. */
+    rtm_ctx_stats(c, &after);
+    ck_assert_uint_eq(after.layouts_live, 100);
+    ck_assert_uint_eq(after.layout_bytes, after.page_bytes - before.page_bytes);
     ck_assert_int_eq(rtm_ctx_check(c), RTM_OK);
     rtm_ctx_destroy(c);
     ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);

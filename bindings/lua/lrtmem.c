@@ -52,7 +52,7 @@ static const struct {
     F(buf_bytes), F(pools_live), F(pool_objects_live), F(pool_slabs), F(pool_bytes),
     F(pool_hits), F(pool_misses), F(pool_leaked), F(intern_strings), F(intern_string_bytes),
     F(intern_table_bytes), F(intern_lookups), F(intern_hits), F(intern_bytes_saved),
-    F(batches_live), F(batch_rows), F(batch_bytes),
+    F(batches_live), F(batch_rows), F(batch_bytes), F(layouts_live), F(layout_bytes),
 };
 #undef F
 

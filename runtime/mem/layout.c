@@ -292,8 +292,15 @@ static rtm_status layout_check(rtm_owned *o)
     return RTM_OK;
 }
 
+static void layout_stats(const rtm_owned *o, rtm_stats *out)
+{
+    const rtm_layout *l = (const rtm_layout *)o;
+    out->layouts_live += 1;
+    out->layout_bytes += _rtm_pages_round(l->bytes); /* what the page source holds for it */
+}
+
 static const rtm_owned_ops layout_ops = {
-    "layout", RTM_ORDER_LAYOUT, layout_destroy, layout_check, NULL, NULL, NULL,
+    "layout", RTM_ORDER_LAYOUT, layout_destroy, layout_check, NULL, layout_stats, NULL,
 };
 
 rtm_layout *rtm_layout_new(rtm_ctx *ctx, const char *name, const rtm_field *fields, size_t n)

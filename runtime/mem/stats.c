@@ -92,6 +92,8 @@ static const stat_field fields[] = {
     F(batches_live, "live batches"),
     F(batch_rows, "rows in live batches"),
     F(batch_bytes, "bytes held by batches"),
+    F(layouts_live, "live layouts"),
+    F(layout_bytes, "bytes held by layouts"),
 };
 #undef F
 

@@ -465,6 +465,10 @@ stats_struct! {
     batch_rows,
     /// Their bytes.
     batch_bytes,
+    /// Layouts live.
+    layouts_live,
+    /// The pages they hold.
+    layout_bytes,
 }
 
 #[cfg(test)]

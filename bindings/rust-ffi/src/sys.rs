@@ -373,6 +373,8 @@ pub struct rtm_stats {
     pub batches_live: u64,
     pub batch_rows: u64,
     pub batch_bytes: u64,
+    pub layouts_live: u64,
+    pub layout_bytes: u64,
 }
 
 pub type rtm_stats_format = c_uint;

@@ -123,7 +123,7 @@ fn rust_side() -> BTreeMap<String, Value> {
             pools_live, pool_objects_live, pool_slabs, pool_bytes, pool_hits, pool_misses,
             pool_leaked, intern_strings, intern_string_bytes, intern_table_bytes,
             intern_lookups, intern_hits, intern_bytes_saved, batches_live, batch_rows,
-            batch_bytes,
+            batch_bytes, layouts_live, layout_bytes,
         }
     }
     enums! {
