@@ -1,6 +1,7 @@
 //! Every allocation of this test program comes from an rtmem context heap.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use std::thread;
 
 use rtmem::GlobalHeap;
@@ -8,8 +9,17 @@ use rtmem::GlobalHeap;
 #[global_allocator]
 static HEAP: GlobalHeap = GlobalHeap::new();
 
+/// The tests share one heap and cargo runs them on parallel threads: a test
+/// that compares byte counts before and after must not see another's blocks.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn collections_run_on_the_rtmem_heap() {
+    let _alone = alone();
     let before = HEAP.stats().expect("the test harness allocated already");
     let mut m: HashMap<String, Vec<u32>> = HashMap::new();
     for i in 0..5000u32 {
@@ -34,6 +44,7 @@ fn collections_run_on_the_rtmem_heap() {
 
 #[test]
 fn threads_free_each_others_blocks() {
+    let _alone = alone();
     // Blocks made on one thread and freed on another: the heap is locked.
     let made: Vec<Vec<Box<[u64]>>> = (0..4)
         .map(|t| thread::spawn(move || (0..2000).map(|i| vec![t; i % 50 + 1].into_boxed_slice()).collect()))
@@ -50,6 +61,7 @@ fn threads_free_each_others_blocks() {
 
 #[test]
 fn over_aligned_values() {
+    let _alone = alone();
     #[repr(align(4096))]
     struct Page([u8; 4096]);
     let pages: Vec<Box<Page>> = (0..50).map(|i| Box::new(Page([i as u8; 4096]))).collect();
