@@ -218,8 +218,13 @@ void *_rtm_heap_realloc_slow(rtm_ctx *ctx, void *p, size_t old_size, size_t new_
     }
     if (new_size > RTM_MAX_ALLOC) return _rtm_fail_null(ctx, RTM_EINVAL, where);
     rtm_counter_add(&ctx->heap.reallocs, 1);
-    if (r->kind == RTM_REGION_HEAP_PAGE)
-        return page_realloc(ctx, (rtm_heap_page *)r, p, old_size, new_size, where);
+    if (r->kind == RTM_REGION_HEAP_PAGE) {
+        rtm_heap_page *page = (rtm_heap_page *)r;
+        /* Checked now: remembered, as _rtm_heap_page_class does for a free,
+         * so the next realloc or free into this page takes the fast path. */
+        if (page->flags == 0) rtm_page_remember(&ctx->heap, page, rtm_class_index(&ctx->heap, page->cls));
+        return page_realloc(ctx, page, p, old_size, new_size, where);
+    }
     rtm_status why = RTM_ENOMEM;
     void *q = _rtm_large_realloc(ctx, (rtm_large *)r, new_size, &why);
     return q != NULL ? q : _rtm_fail_null(ctx, why, where);
