@@ -29,6 +29,7 @@ typedef struct rtm_test_pages {
     long fail_at;            /* refuse the fail_at-th reserve (1-based); 0: never */
     bool fail_from;          /* refuse every reserve from fail_at on */
     atomic_bool fail_all;    /* refuse everything while set */
+    bool dirty;              /* fill every range with junk (see rtm_test_pages_dirty) */
 } rtm_test_pages;
 
 static inline void *rtm_test_reserve(void *ud, size_t size, size_t align)
@@ -41,6 +42,7 @@ static inline void *rtm_test_reserve(void *ud, size_t size, size_t align)
         return NULL;
     }
     void *p = rtm_page_source_os()->reserve(NULL, size, align);
+    if (p != NULL && tp->dirty) memset(p, 0xA5, size);
     if (p != NULL) {
         atomic_fetch_add(&tp->held_bytes, (long)size);
         atomic_fetch_add(&tp->held_ranges, 1);
@@ -77,6 +79,15 @@ static inline void rtm_test_pages_init(rtm_test_pages *tp, long fail_at, bool fa
     tp->source.flags = RTM_PAGES_ZEROED;
     tp->fail_at = fail_at;
     tp->fail_from = fail_from;
+}
+
+/* The same, but its pages hold junk, as a source without RTM_PAGES_ZEROED
+ * may give: rtmem must clear whatever it relies on being zero. */
+static inline void rtm_test_pages_dirty(rtm_test_pages *tp)
+{
+    rtm_test_pages_init(tp, 0, false);
+    tp->dirty = true;
+    tp->source.flags = 0;
 }
 
 static inline bool rtm_test_small(void)

@@ -67,6 +67,80 @@ START_TEST(ctx_uses_its_page_source_and_releases_all)
 }
 END_TEST
 
+/* Every part on pages full of junk (a source that does not promise zeroed
+ * memory): nothing may take junk for a zeroed field. */
+START_TEST(ctx_on_a_source_of_dirty_pages)
+{
+    for (unsigned flags = 0; flags <= RTM_CTX_DEBUG; flags += RTM_CTX_DEBUG) {
+        rtm_test_pages tp;
+        rtm_test_pages_dirty(&tp);
+        rtm_config cfg = {0, NULL, &tp.source, flags};
+        rtm_ctx *ctx = rtm_ctx_new(&cfg);
+        ck_assert_ptr_nonnull(ctx);
+        ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+        rtm_stats st;
+        rtm_ctx_stats(ctx, &st);
+        ck_assert_uint_eq(st.heap_bytes_in_use, 0);
+        ck_assert_uint_eq(st.heap_allocs, 0);
+        ck_assert_uint_eq(st.errors, 0);
+
+        /* blocks of every class, many pages' worth, each checked */
+        enum { N = 3000 };
+        static unsigned char *blocks[N];
+        for (size_t i = 0; i < N; i++) {
+            size_t size = 1 + (i * 37) % 8192;
+            blocks[i] = i % 3 ? rtm_alloc(ctx, size) : rtm_calloc(ctx, 1, size);
+            ck_assert_ptr_nonnull(blocks[i]);
+            if (i % 3 == 0) {
+                size_t nonzero = 0;
+                for (size_t k = 0; k < size; k++) nonzero += blocks[i][k] != 0;
+                ck_assert_uint_eq(nonzero, 0);
+            }
+            memset(blocks[i], (int)(i & 0xFF), size);
+        }
+        unsigned char *big = rtm_calloc(ctx, 1, 1 << 20);
+        ck_assert_ptr_nonnull(big);
+        ck_assert_uint_eq(big[0] | big[12345] | big[(1 << 20) - 1], 0);
+        ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+        for (size_t i = 0; i < N; i++) {
+            size_t size = 1 + (i * 37) % 8192;
+            ck_assert_uint_eq(blocks[i][size - 1], i & 0xFF);
+            ck_assert_int_eq(rtm_free_checked(ctx, blocks[i], size), RTM_OK);
+        }
+        rtm_free(ctx, big, 1 << 20);
+
+        rtm_arena *a = rtm_arena_new(ctx);
+        ck_assert_ptr_nonnull(a);
+        for (int i = 0; i < 5000; i++) ck_assert_ptr_nonnull(rtm_arena_alloc(a, 40, 8));
+        rtm_buf *b = rtm_buf_new(ctx, 32);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_int_eq(rtm_buf_append(b, "rtmem", 5), RTM_OK);
+        ck_assert_uint_eq(rtm_buf_len(b), 5);
+        rtm_type t = {"dirty", 24, 8, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
+        rtm_pool *pool = rtm_pool_new(ctx, &t);
+        ck_assert_ptr_nonnull(pool);
+        rtm_handle h = rtm_pool_acquire(pool);
+        ck_assert_ptr_nonnull(rtm_pool_get(pool, h));
+        ck_assert_int_eq(rtm_pool_release(pool, h), RTM_OK);
+        ck_assert_int_eq(rtm_pool_release(pool, h), RTM_ESTALE);
+        rtm_interner *in = rtm_ctx_interner(ctx);
+        ck_assert_ptr_nonnull(in);
+        rtm_sym x = rtm_intern(in, "while", 5), y = rtm_intern(in, "dirty", 5);
+        ck_assert_uint_ne(x, 0);
+        ck_assert_uint_ne(y, 0);
+        ck_assert_uint_eq(rtm_intern(in, "dirty", 5), y);
+
+        rtm_ctx_clear_error(ctx);
+        ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+        rtm_ctx_stats(ctx, &st);
+        ck_assert_uint_eq(st.heap_bytes_in_use, 0);
+        ck_assert_uint_eq(st.page_bytes, (uint64_t)atomic_load(&tp.held_bytes));
+        rtm_ctx_destroy(ctx);
+        ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+    }
+}
+END_TEST
+
 START_TEST(status_strings)
 {
     for (int s = 0; s < RTM_STATUS_COUNT; s++) {
@@ -156,6 +230,7 @@ static Suite *ctx_suite(void)
     tcase_add_test(tc, ctx_bad_config);
     tcase_add_test(tc, ctx_page_source_refuses_first_page);
     tcase_add_test(tc, ctx_uses_its_page_source_and_releases_all);
+    tcase_add_test(tc, ctx_on_a_source_of_dirty_pages);
     tcase_add_test(tc, status_strings);
     tcase_add_test(tc, error_hook_and_clear);
     tcase_add_test(tc, stats_older_caller_gets_a_prefix);

@@ -107,7 +107,10 @@ rtm_ctx *rtm_ctx_new(const rtm_config *cfg)
     if (cfg->limit_bytes != 0 && cfg->limit_bytes < self_size) return NULL;
     rtm_ctx *ctx = ps->reserve(ps->ud, self_size, RTM_OS_PAGE);
     if (ctx == NULL) return NULL;
-    memset(ctx, 0, sizeof *ctx);
+    /* Zeroed pages (the OS's are): clearing them would only make all of
+     * the heap's 32 KiB page table resident, most of which a context never
+     * touches. Another source's pages may hold anything. */
+    if (!(ps->flags & RTM_PAGES_ZEROED)) memset(ctx, 0, sizeof *ctx);
     ctx->self_size = self_size;
     ctx->flags = cfg->flags;
     ctx->pages = *ps;

@@ -13,8 +13,9 @@
 
 rtm_status _rtm_heap_init(rtm_ctx *ctx)
 {
+    /* The context comes zeroed: the validated-page table is empty, and is
+     * not written here, so its pages stay untouched until used. */
     rtm_heap *h = &ctx->heap;
-    for (unsigned i = 0; i < RTM_HEAP_SEEN; i++) h->seen[i] = 0;
     for (unsigned c = 0; c < RTM_CLASS_COUNT; c++) {
         rtm_heap_class *cls = &h->cls[c];
         cls->cache = NULL;
