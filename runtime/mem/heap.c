@@ -5,7 +5,7 @@
  * of recently freed blocks; a free checks the pointer against the page map
  * and its page's header and pushes the block onto its class's cache; a
  * realloc within one class only moves the byte count, and one between two
- * small classes is those two fast paths and a copy. Everything else (refills,
+ * small classes is those two fast paths and a copy (behind a tail call). Everything else (refills,
  * flushes, pages, large blocks, debug checks, errors) is one call away, out
  * of line, in heap_slow.c.
  */
@@ -65,28 +65,43 @@ RTM_INLINE bool free_fast(rtm_ctx *ctx, void *p, size_t size)
     return true;
 }
 
-/* In place when both sizes are in p's class; between two small classes by
- * the fast paths. NULL: the slow path decides. */
-RTM_INLINE void *realloc_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
+/* A resize within p's class: only the byte count moves. False when p's page
+ * is not in the validated-page table, a size is not small, or the class
+ * changes: realloc_other decides. */
+RTM_INLINE bool resize_fast(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
 {
-    if (RTM_UNLIKELY(ctx == NULL)) return NULL;
+    if (RTM_UNLIKELY(ctx == NULL)) return false;
     uintptr_t c = class_fast(ctx, p, old_size);
-    if (c >= RTM_CLASS_COUNT || new_size - 1 >= RTM_SMALL_MAX) return NULL;
+    if (c >= RTM_CLASS_COUNT || new_size - 1 >= RTM_SMALL_MAX || rtm_size_class(new_size) != c)
+        return false;
     rtm_heap *h = &ctx->heap;
-    unsigned nc = rtm_size_class(new_size);
-    if (nc == c) {
-        rtm_counter_add(&h->reallocs, 1);
-        rtm_counter_add(&h->reallocs_in_place, 1);
-        rtm_heap_bytes_resize(h, old_size, new_size);
-        rtm_track_resize(p, old_size, new_size);
-        return p;
-    }
-    void *q = rtm_alloc_from_cache(ctx, &h->cls[nc], new_size);
-    if (q == NULL) return NULL;
     rtm_counter_add(&h->reallocs, 1);
-    _rtm_heap_copy(q, p, old_size < new_size ? old_size : new_size);
-    rtm_free_to_cache(ctx, (unsigned)c, p, old_size);
-    return q;
+    rtm_counter_add(&h->reallocs_in_place, 1);
+    rtm_heap_bytes_resize(h, old_size, new_size);
+    rtm_track_resize(p, old_size, new_size);
+    return true;
+}
+
+/* Every other realloc, reached by a tail call: its copy is a call, and a
+ * call in the entry point would make even the in-place path save and
+ * restore five registers. Between two small classes by the fast paths; the
+ * rest (and every error) in heap_slow.c. A shrink never fails: the slow path
+ * keeps the block in place when it cannot move it. */
+RTM_NOINLINE static void *realloc_other(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size,
+                                        const char *where)
+{
+    if (ctx != NULL && new_size - 1 < RTM_SMALL_MAX) {
+        uintptr_t c = class_fast(ctx, p, old_size);
+        void *q;
+        if (c < RTM_CLASS_COUNT &&
+            (q = rtm_alloc_from_cache(ctx, class_of(ctx, new_size), new_size)) != NULL) {
+            rtm_counter_add(&ctx->heap.reallocs, 1);
+            _rtm_heap_copy(q, p, old_size < new_size ? old_size : new_size);
+            rtm_free_to_cache(ctx, (unsigned)c, p, old_size);
+            return q;
+        }
+    }
+    return _rtm_heap_realloc_slow(ctx, p, old_size, new_size, where);
 }
 
 /* ---- the public entry points --------------------------------------------- */
@@ -136,9 +151,8 @@ RTM_HOT_ENTRY rtm_status rtm_free_checked(rtm_ctx *ctx, void *p, size_t size)
 
 RTM_HOT_ENTRY void *rtm_realloc(rtm_ctx *ctx, void *p, size_t old_size, size_t new_size)
 {
-    void *q = realloc_fast(ctx, p, old_size, new_size);
-    if (RTM_LIKELY(q != NULL)) return q;
-    return _rtm_heap_realloc_slow(ctx, p, old_size, new_size, "rtm_realloc");
+    if (RTM_LIKELY(resize_fast(ctx, p, old_size, new_size))) return p;
+    return realloc_other(ctx, p, old_size, new_size, "rtm_realloc");
 }
 
 /* Lua's tag count for a new object: osize is its type tag, not a size. */
@@ -148,10 +162,10 @@ RTM_INLINE void *lua_counted(rtm_ctx *ctx, void *p, size_t tag)
     return p;
 }
 
-/* rtm_lua_alloc's paths that call out (a refill, a large block, a resize and
- * its copy) live apart, and are reached by tail calls: if one call stayed in
- * the entry point, every Lua free and allocation would save and restore
- * five registers (ten instructions of about forty) around the fast paths. */
+/* rtm_lua_alloc's paths that call out (a refill, a large block, a move to
+ * another class) live apart, reached by tail calls: if one call stayed in
+ * the entry point, every Lua free and allocation would save and restore five
+ * registers (ten instructions of about forty) around the fast paths. */
 RTM_NOINLINE static void *lua_alloc_other(rtm_ctx *ctx, size_t tag, size_t nsize)
 {
     void *p = _rtm_heap_alloc_slow(ctx, nsize, false, "rtm_lua_alloc");
@@ -162,15 +176,6 @@ RTM_NOINLINE static void *lua_free_other(rtm_ctx *ctx, void *ptr, size_t osize)
 {
     _rtm_heap_free_other(ctx, ptr, osize, "rtm_lua_alloc");
     return NULL;
-}
-
-/* A shrink never fails: the slow path keeps the block in place when it
- * cannot move it (rtm_realloc does the same). */
-RTM_NOINLINE static void *lua_resize(rtm_ctx *ctx, void *ptr, size_t osize, size_t nsize)
-{
-    void *q = realloc_fast(ctx, ptr, osize, nsize);
-    if (RTM_LIKELY(q != NULL)) return q;
-    return _rtm_heap_realloc_slow(ctx, ptr, osize, nsize, "rtm_lua_alloc");
 }
 
 RTM_HOT_ENTRY void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -187,5 +192,6 @@ RTM_HOT_ENTRY void *rtm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsiz
         }
         return lua_alloc_other(ctx, osize, nsize);
     }
-    return lua_resize(ctx, ptr, osize, nsize);
+    if (RTM_LIKELY(resize_fast(ctx, ptr, osize, nsize))) return ptr;
+    return realloc_other(ctx, ptr, osize, nsize, "rtm_lua_alloc");
 }
