@@ -353,18 +353,20 @@ RTM_INLINE void put(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
     if (RTM_UNLIKELY(--s->live == 0) && s != p->cur) slab_emptied(p, s);
 }
 
-RTM_COLD static rtm_status put_retiring(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
+/* Would a slot in state st go back on the free list when released? Yes if
+ * st is live and its generation not the last: (st + 1) is then even and
+ * below RTM_SLOT_RETIRED, the one bit above every generation. */
+_Static_assert((RTM_SLOT_RETIRED & (RTM_SLOT_RETIRED - 1)) == 0, "RTM_SLOT_RETIRED: one bit");
+RTM_INLINE bool slot_recycles(uint32_t st)
 {
-    put(p, s, i, st);
-    return RTM_OK;
+    return ((st + 1) & (RTM_SLOT_RETIRED | RTM_SLOT_LIVE)) == 0;
 }
 
-/* put for the fast slab: it is cur, so it is listed and stays however many
- * objects it holds. */
+/* put for a slot of the fast slab that recycles (slot_recycles(st)): the
+ * fast slab is cur, so it is listed and stays however many objects it holds. */
 RTM_INLINE rtm_status put_fast(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
 {
     uint32_t next = _rtm_slot_released(st);
-    if (RTM_UNLIKELY(next == RTM_SLOT_RETIRED)) return put_retiring(p, s, i, st);
     rtm_slot *m = &s->slots[i];
     atomic_store_explicit(&m->state, next, memory_order_relaxed);
     m->next = s->free;
@@ -478,7 +480,7 @@ void *rtm_pool_get(rtm_pool *p, rtm_handle h)
 }
 
 /* Releases not served inline: another slab, a pool that is not plain, the
- * null handle, and failures. */
+ * null handle, a slot retiring, and failures. */
 RTM_NOINLINE static rtm_status release_general(rtm_pool *p, rtm_handle h)
 {
     if (p->concurrent) return _rtm_pool_mt_release(p, h);
@@ -498,14 +500,15 @@ rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h)
     rtm_slab *s = p->fast;
     uint32_t i = rtm_handle_slot(h) & p->local_mask, want = handle_want(h);
     if (RTM_UNLIKELY(!handle_fast(p, h) ||
-                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want))
+                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want ||
+                     !slot_recycles(want)))
         return release_general(p, h);
     rtm_track_free(_rtm_pool_obj(p, s, i), p->stride);
     return put_fast(p, s, i, want);
 }
 
-/* Frees not served inline: another slab, a pool that is not plain, and
- * every failure. */
+/* Frees not served inline: another slab, a pool that is not plain, a slot
+ * retiring, and every failure. */
 RTM_NOINLINE static rtm_status free_general(rtm_pool *p, void *obj)
 {
     if (p->concurrent) return _rtm_pool_mt_free(p, obj);
@@ -530,9 +533,9 @@ rtm_status rtm_pool_free(rtm_pool *p, void *obj)
     uint32_t i, st;
     if (RTM_UNLIKELY(((uintptr_t)obj & p->slab_base) != (uintptr_t)s ||
                      (i = _rtm_pool_slot_of(p, s, obj)) == RTM_SLOT_NONE ||
-                     !((st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed)) &
-                       RTM_SLOT_LIVE)))
-        return free_general(p, obj);
+                     !slot_recycles(st = atomic_load_explicit(&s->slots[i].state,
+                                                              memory_order_relaxed))))
+        return free_general(p, obj); /* a double free too: st is not live */
     rtm_track_free(obj, p->stride);
     return put_fast(p, s, i, st);
 }

@@ -251,13 +251,13 @@ static inline uint32_t _rtm_pool_slot_of(const rtm_pool *p, const rtm_slab *s, c
     uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)s->objects);
 #ifdef __SIZEOF_INT128__
     unsigned __int128 q = (unsigned __int128)p->div_magic * (2 * (uint64_t)off);
-    uint64_t i = (uint64_t)(q >> 64);
+    uint32_t i = (uint32_t)(q >> 64); /* off / stride < 2^32 */
     if ((uint64_t)q >= p->div_magic || i >= p->nslots) return RTM_SLOT_NONE;
 #else
-    uint64_t i = off / p->stride;
-    if (i * p->stride != off || i >= p->nslots) return RTM_SLOT_NONE;
+    uint32_t i = (uint32_t)(off / p->stride);
+    if ((uint64_t)i * p->stride != off || i >= p->nslots) return RTM_SLOT_NONE;
 #endif
-    return (uint32_t)i;
+    return i;
 }
 
 /* Concurrent pools (pool_concurrent.c): the public calls go straight here. */
