@@ -386,8 +386,8 @@ START_TEST(pool_free_every_offset)
         ck_assert_ptr_eq(b, a + stride); /* a fresh slab hands out in order */
         size_t step = stride > 5000 ? 997 : 1;
         for (size_t off = 1; off < stride; off += step) {
-            ck_assert_msg(rtm_pool_free(p, a + off) == RTM_EFOREIGN, "stride %zu, +%zu", stride, off);
-            ck_assert_msg(rtm_pool_free(p, b + off) == RTM_EFOREIGN, "stride %zu, +%zu", stride, off);
+            ck_assert_msg(rtm_pool_free(p, a + off) == RTM_EFOREIGN, "stride %zu +%zu", stride, off);
+            ck_assert_msg(rtm_pool_free(p, b + off) == RTM_EFOREIGN, "stride %zu +%zu", stride, off);
         }
         char *base = (char *)((uintptr_t)a & ~(uintptr_t)(slab - 1));
         for (char *x = base; x < a; x += step)

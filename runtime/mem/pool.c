@@ -317,8 +317,8 @@ RTM_INLINE void *take(rtm_pool *p, rtm_slab **sp, uint32_t *ip, uint32_t *stp, c
 RTM_INLINE uint32_t take_fast(rtm_pool *p, rtm_slab *s, uint32_t *stp)
 {
     uint32_t i = s->free;
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return RTM_SLOT_NONE; /* concurrent pools: at once */
     uint64_t acq = rtm_counter_get(&p->acquires), live = acq - rtm_counter_get(&p->releases);
-    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return RTM_SLOT_NONE;
     if (RTM_UNLIKELY(live >= rtm_counter_get(&p->peak))) {
         if (live >= p->cap) return RTM_SLOT_NONE;
         rtm_counter_set(&p->peak, live + 1);
@@ -448,7 +448,10 @@ rtm_status _rtm_pool_classify(const rtm_pool *p, rtm_handle h)
 }
 
 /* Is h a handle of p into its fast slab? Identity and range in one compare. */
-RTM_INLINE bool handle_fast(const rtm_pool *p, rtm_handle h) { return (h.bits & p->key_mask) == p->fast_key; }
+RTM_INLINE bool handle_fast(const rtm_pool *p, rtm_handle h)
+{
+    return (h.bits & p->key_mask) == p->fast_key;
+}
 
 /* The slab a handle of p points into, or NULL: no slab there, or not p's
  * handle. Its slot entry exists (the table has 2^local_bits). A handle into
@@ -497,10 +500,10 @@ RTM_NOINLINE static rtm_status release_general(rtm_pool *p, rtm_handle h)
 rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h)
 {
     if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
+    if (RTM_UNLIKELY(!handle_fast(p, h))) return release_general(p, h); /* concurrent: at once */
     rtm_slab *s = p->fast;
     uint32_t i = rtm_handle_slot(h) & p->local_mask, want = handle_want(h);
-    if (RTM_UNLIKELY(!handle_fast(p, h) ||
-                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want ||
+    if (RTM_UNLIKELY(atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want ||
                      !slot_recycles(want)))
         return release_general(p, h);
     rtm_track_free(_rtm_pool_obj(p, s, i), p->stride);
