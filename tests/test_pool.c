@@ -370,6 +370,70 @@ START_TEST(pool_free_rejects_foreign_pointers)
 }
 END_TEST
 
+/* The slot of a pointer comes from one multiply (pool.h): for strides odd,
+ * even, power of two or not, 1 and big, every byte inside an object, the
+ * slab's headers and the slab's tail past its last object are foreign, the
+ * objects' starts are not, and a second free is stale. */
+START_TEST(pool_free_every_offset)
+{
+    static const struct { size_t size, align; } shapes[] = {
+        {1, 1}, {3, 1}, {24, 8}, {40, 8}, {64, 16}, {100, 4}, {4104, 8}, {100000, 64}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        rtm_pool *p = new_pool(shapes[k].size, shapes[k].align);
+        size_t stride = info(p).stride, slab = info(p).slab_bytes;
+        char *a = rtm_pool_alloc(p), *b = rtm_pool_alloc(p);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_eq(b, a + stride); /* a fresh slab hands out in order */
+        size_t step = stride > 5000 ? 997 : 1;
+        for (size_t off = 1; off < stride; off += step) {
+            ck_assert_msg(rtm_pool_free(p, a + off) == RTM_EFOREIGN, "stride %zu +%zu", stride, off);
+            ck_assert_msg(rtm_pool_free(p, b + off) == RTM_EFOREIGN, "stride %zu +%zu", stride, off);
+        }
+        char *base = (char *)((uintptr_t)a & ~(uintptr_t)(slab - 1));
+        for (char *x = base; x < a; x += step)
+            ck_assert_msg(rtm_pool_free(p, x) == RTM_EFOREIGN, "stride %zu, header +%zu", stride,
+                          (size_t)(x - base));
+        char *end = a + p->nslots * stride; /* past the last object, in the slab */
+        for (char *x = end; x < base + slab; x += step)
+            ck_assert_msg(rtm_pool_free(p, x) == RTM_EFOREIGN, "stride %zu, tail +%zu", stride,
+                          (size_t)(x - end));
+        ck_assert_int_eq(rtm_pool_free(p, b), RTM_OK);
+        ck_assert_int_eq(rtm_pool_free(p, b), RTM_ESTALE);
+        ck_assert_int_eq(rtm_pool_free(p, a), RTM_OK);
+        ck_assert_int_eq(rtm_pool_free(p, a), RTM_ESTALE);
+        ck_assert_uint_eq(info(p).live, 0);
+        ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+        rtm_pool_destroy(p);
+    }
+}
+END_TEST
+
+/* A slot churned through the raw path until its generations are spent
+ * retires there too, and the pool stays sound. */
+START_TEST(pool_free_retires_the_slot)
+{
+    rtm_pool *p = new_pool(8, 8);
+    char *first = rtm_pool_alloc(p), *x = first;
+    uint64_t pairs = 0, bad = 0; /* no ck_assert in the loop: each one costs a write */
+    do {
+        bad += rtm_pool_free(p, x) != RTM_OK;
+        x = rtm_pool_alloc(p);
+        pairs++;
+    } while (x == first && pairs <= RTM_GEN_MAX);
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_uint_eq(info(p).retired, 1);
+    ck_assert_uint_eq(pairs, RTM_GEN_MAX + 1 - p->gen_base); /* every generation served */
+    ck_assert_ptr_ne(x, first);            /* never handed out again */
+    ck_assert_int_eq(rtm_pool_free(p, first), RTM_ESTALE);
+    ck_assert_int_eq(rtm_pool_free(p, x), RTM_OK);
+    rtm_pool_info in = info(p);
+    ck_assert_uint_eq(in.live, 0);
+    ck_assert_uint_eq(in.peak, 1);
+    ck_assert_uint_eq(in.acquires, in.releases);
+    ck_assert_int_eq(rtm_ctx_check(ctx), RTM_OK);
+}
+END_TEST
+
 #ifdef HAVE_ASAN
 START_TEST(pool_free_slots_are_poisoned)
 {
@@ -764,6 +828,8 @@ static Suite *pool_suite(void)
     tcase_add_test(c, pool_destroy_with_live_objects);
     tcase_add_test(c, ctx_destroy_ends_pools);
     tcase_add_test(c, pool_free_rejects_foreign_pointers);
+    tcase_add_test(c, pool_free_every_offset);
+    tcase_add_test(c, pool_free_retires_the_slot);
 #ifdef HAVE_ASAN
     tcase_add_test(c, pool_free_slots_are_poisoned);
 #endif

@@ -43,15 +43,13 @@ static void pool_geometry(rtm_pool *p)
     size_t bytes = SLAB_MIN;
     while (slab_fit(p, bytes, &p->objects_offset) < SLAB_MIN_SLOTS && bytes < SLAB_MAX) bytes *= 2;
     p->slab_bytes = bytes;
-    p->slab_mask = bytes - 1;
+    p->slab_base = ~(uintptr_t)(bytes - 1);
     p->nslots = slab_fit(p, bytes, &p->objects_offset);
-    p->span = (uint64_t)p->nslots * p->stride;
     p->local_bits = (uint8_t)bit_length(p->nslots - 1);
     p->local_mask = (1u << p->local_bits) - 1;
-    /* offset < 2^a and stride < 2^b: with shift a + b the quotient is exact
-     * and offset * magic stays under 2^53 */
-    p->div_shift = (uint8_t)(bit_length(bytes) + bit_length(p->stride));
-    p->div_magic = (((uint64_t)1 << p->div_shift) + p->stride - 1) / p->stride;
+    p->div_magic = UINT64_MAX / (2 * (uint64_t)p->stride) + 1; /* stride <= 2^20 */
+    p->key_mask = (uint64_t)RTM_POOL_ID_MAX << RTM_HANDLE_POOL_SHIFT |
+                  (RTM_HANDLE_SLOT_MASK & ~p->local_mask);
     uint32_t range_bits = RTM_HANDLE_SLOT_BITS - p->local_bits;
     p->max_ranges = 1u << range_bits;
     p->dir_top = range_bits > RTM_POOL_LEAF_BITS ? 1u << (range_bits - RTM_POOL_LEAF_BITS) : 1;
@@ -59,8 +57,14 @@ static void pool_geometry(rtm_pool *p)
 
 /* ---- slabs ------------------------------------------------------------------- */
 
-/* The empty sentinel: acquires from it always take the slow path. */
-static rtm_slab empty_slab = {.free = RTM_SLOT_NONE};
+/* The empty sentinel: its free list is empty, so an acquire from it always
+ * takes the slow path. It is the second of two, 64-byte aligned: its
+ * address is not a multiple of 64, so no pointer's slab base (a multiple of
+ * 64 KiB) is ever it, and a free never takes it for the current slab. */
+_Static_assert(sizeof(rtm_slab) % 64 != 0, "the empty sentinel must be misaligned");
+static rtm_slab empty_slabs[2] __attribute__((aligned(64))) = {{.free = RTM_SLOT_NONE},
+                                                                {.free = RTM_SLOT_NONE}};
+#define empty_slab (empty_slabs[1])
 
 #define LEAF_BYTES (RTM_POOL_LEAF * sizeof(rtm_range))
 
@@ -186,10 +190,16 @@ static uint32_t slab_free(rtm_pool *p, rtm_slab *s)
 
 /* ---- ordinary pools: the list of slabs with free slots ------------------------- */
 
+/* cur, and what the inline paths read of it: a pool that is not plain
+ * leaves them on the sentinel. */
 static void set_cur(rtm_pool *p, rtm_slab *s)
 {
     p->cur = s;
-    p->cur_range = s == &empty_slab ? UINT32_MAX : s->number;
+    bool fast = p->plain && s != &empty_slab;
+    p->fast = fast ? s : &empty_slab;
+    p->fast_key = fast ? (uint64_t)p->id << RTM_HANDLE_POOL_SHIFT |
+                             (uint64_t)s->number << p->local_bits
+                       : UINT64_MAX;
 }
 
 static void avail_push(rtm_pool *p, rtm_slab *s)
@@ -244,13 +254,17 @@ RTM_COLD static void slab_emptied(rtm_pool *p, rtm_slab *s)
     slab_drop(p, s);
 }
 
-/* ---- ordinary pools: acquire and release ---------------------------------------- */
+/* ---- ordinary pools: acquire and release ----------------------------------------
+ * Counters: acquires and releases (live is their difference) and the peak.
+ * peak <= cap always, so an acquire below the peak needs neither a cap
+ * check nor a new peak: the inline paths make one compare for both. */
 
-RTM_COLD static rtm_slab *acquire_slow(rtm_pool *p, const char *where)
+/* cur has no free slot: moves to a slab that has one, growing if none.
+ * NULL (recorded) when the pool cannot grow. */
+RTM_COLD static rtm_slab *next_slab(rtm_pool *p, const char *where)
 {
-    if (rtm_counter_get(&p->live) >= p->cap) return _rtm_fail_null(p->owned.ctx, RTM_ELIMIT, where);
     rtm_slab *s = p->cur;
-    if (s != &empty_slab && s->free == RTM_SLOT_NONE) { /* full */
+    if (s != &empty_slab) { /* full */
         avail_remove(p, s);
         if (s->live == 0) slab_drop(p, s); /* full and empty: every slot retired */
     }
@@ -263,29 +277,54 @@ RTM_COLD static rtm_slab *acquire_slow(rtm_pool *p, const char *where)
     return s;
 }
 
-/* Takes a free slot of an ordinary pool: its slab, number and live state,
- * and the object (not yet unpoisoned); NULL when the pool cannot grow. */
-RTM_INLINE void *take(rtm_pool *p, rtm_slab **sp, uint32_t *ip, uint32_t *stp, const char *where)
+/* Takes free slot i of slab s: marks it live and counts the acquire (acq:
+ * the count before). Returns the slot's free state, generation << 1. */
+RTM_INLINE uint32_t take_slot(rtm_pool *p, rtm_slab *s, uint32_t i, uint64_t acq)
 {
-    rtm_slab *s = p->cur;
-    uint32_t i = s->free;
-    uint64_t live = rtm_counter_get(&p->live);
-    if (RTM_UNLIKELY(i == RTM_SLOT_NONE || live >= p->cap)) {
-        if ((s = acquire_slow(p, where)) == NULL) return NULL;
-        i = s->free;
-    }
     rtm_slot *m = &s->slots[i];
     s->free = m->next;
     s->live++;
-    uint32_t st = atomic_load_explicit(&m->state, memory_order_relaxed) | RTM_SLOT_LIVE;
-    atomic_store_explicit(&m->state, st, memory_order_relaxed);
-    rtm_counter_set(&p->live, live + 1);
-    rtm_counter_max(&p->peak, live + 1);
-    rtm_counter_add(&p->acquires, 1);
+    uint32_t st = atomic_load_explicit(&m->state, memory_order_relaxed);
+    atomic_store_explicit(&m->state, st | RTM_SLOT_LIVE, memory_order_relaxed);
+    rtm_counter_set(&p->acquires, acq + 1);
+    return st;
+}
+
+/* Any acquire of an ordinary pool: its slab, slot and the slot's free state,
+ * and the object (not yet unpoisoned); NULL (recorded) at the cap or when
+ * the pool cannot grow. The peak moves only once the acquire succeeds. */
+RTM_INLINE void *take(rtm_pool *p, rtm_slab **sp, uint32_t *ip, uint32_t *stp, const char *where)
+{
+    uint64_t acq = rtm_counter_get(&p->acquires), live = acq - rtm_counter_get(&p->releases);
+    bool new_peak = live >= rtm_counter_get(&p->peak);
+    if (RTM_UNLIKELY(new_peak && live >= p->cap)) {
+        _rtm_fail(p->owned.ctx, RTM_ELIMIT, where);
+        return NULL;
+    }
+    rtm_slab *s = p->cur;
+    if (RTM_UNLIKELY(s->free == RTM_SLOT_NONE) && (s = next_slab(p, where)) == NULL) return NULL;
+    if (new_peak) rtm_counter_set(&p->peak, live + 1);
+    uint32_t i = s->free;
+    *stp = take_slot(p, s, i, acq);
     *sp = s;
     *ip = i;
-    *stp = st;
     return s->objects + (size_t)i * p->stride;
+}
+
+/* The inline acquire of a plain pool from its fast slab s: the slot taken
+ * and its free state, or RTM_SLOT_NONE to go out of line (s has no free
+ * slot: it is full, or the sentinel; or the pool is at its cap). */
+RTM_INLINE uint32_t take_fast(rtm_pool *p, rtm_slab *s, uint32_t *stp)
+{
+    uint32_t i = s->free;
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return RTM_SLOT_NONE; /* concurrent pools: at once */
+    uint64_t acq = rtm_counter_get(&p->acquires), live = acq - rtm_counter_get(&p->releases);
+    if (RTM_UNLIKELY(live >= rtm_counter_get(&p->peak))) {
+        if (live >= p->cap) return RTM_SLOT_NONE;
+        rtm_counter_set(&p->peak, live + 1);
+    }
+    *stp = take_slot(p, s, i, acq);
+    return i;
 }
 
 RTM_COLD static void retire(rtm_pool *p, rtm_slab *s)
@@ -294,7 +333,8 @@ RTM_COLD static void retire(rtm_pool *p, rtm_slab *s)
     rtm_counter_add(&p->retired, 1);
 }
 
-/* Puts a slot whose object just ended (live state st) back on its slab. */
+/* Puts a slot whose object just ended (live state st) back on its slab, any
+ * slab of an ordinary pool. */
 RTM_INLINE void put(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
 {
     rtm_slot *m = &s->slots[i];
@@ -307,25 +347,49 @@ RTM_INLINE void put(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
     } else {
         retire(p, s);
     }
-    rtm_counter_sub(&p->live, 1);
     rtm_counter_add(&p->releases, 1);
     /* the current slab stays, empty or not: a pool that takes and gives
      * back one object at a time lives there and never calls out */
     if (RTM_UNLIKELY(--s->live == 0) && s != p->cur) slab_emptied(p, s);
 }
 
-/* ---- the public paths ----------------------------------------------------------------
- * Plain pools (ordinary, no ctor or dtor) run inline below; every other
- * case, and every error, goes out of line. */
+/* Would a slot in state st go back on the free list when released? Yes if
+ * st is live and its generation not the last: (st + 1) is then even and
+ * below RTM_SLOT_RETIRED, the one bit above every generation. */
+_Static_assert((RTM_SLOT_RETIRED & (RTM_SLOT_RETIRED - 1)) == 0, "RTM_SLOT_RETIRED: one bit");
+RTM_INLINE bool slot_recycles(uint32_t st)
+{
+    return ((st + 1) & (RTM_SLOT_RETIRED | RTM_SLOT_LIVE)) == 0;
+}
 
-/* Ordinary pools with a ctor or dtor: the same, with the callbacks. */
+/* put for a slot of the fast slab that recycles (slot_recycles(st)): the
+ * fast slab is cur, so it is listed and stays however many objects it holds. */
+RTM_INLINE rtm_status put_fast(rtm_pool *p, rtm_slab *s, uint32_t i, uint32_t st)
+{
+    uint32_t next = _rtm_slot_released(st);
+    rtm_slot *m = &s->slots[i];
+    atomic_store_explicit(&m->state, next, memory_order_relaxed);
+    m->next = s->free;
+    s->free = i;
+    s->live--;
+    rtm_counter_add(&p->releases, 1);
+    return RTM_OK;
+}
+
+/* ---- the public paths ----------------------------------------------------------------
+ * Plain pools (ordinary, no ctor or dtor) serve their current slab inline
+ * below; everything else (another slab, growth, the cap, callbacks,
+ * concurrent pools, errors) goes out of line. */
+
+/* Acquires not served inline. */
 RTM_NOINLINE static void *take_started(rtm_pool *p, rtm_handle *h, const char *where)
 {
     rtm_slab *s;
     uint32_t i, st;
     void *obj = take(p, &s, &i, &st, where);
     if (obj == NULL) return NULL;
-    _rtm_pool_start_object(p, obj);
+    if (p->plain) rtm_track_alloc(obj, p->size);
+    else _rtm_pool_start_object(p, obj);
     if (h != NULL) *h = _rtm_pool_handle(p, _rtm_pool_global(p, s, i), st >> 1);
     return obj;
 }
@@ -348,25 +412,23 @@ rtm_handle rtm_pool_acquire(rtm_pool *p)
 {
     rtm_handle h = {0};
     if (RTM_UNLIKELY(p == NULL)) return h;
-    if (RTM_UNLIKELY(!p->plain)) return acquire_general(p);
-    rtm_slab *s;
-    uint32_t i, st;
-    void *obj = take(p, &s, &i, &st, "rtm_pool_acquire");
-    if (RTM_LIKELY(obj != NULL)) {
-        rtm_track_alloc(obj, p->size);
-        h = _rtm_pool_handle(p, _rtm_pool_global(p, s, i), st >> 1);
-    }
+    rtm_slab *s = p->fast;
+    uint32_t st, i = take_fast(p, s, &st);
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return acquire_general(p);
+    rtm_track_alloc(_rtm_pool_obj(p, s, i), p->size);
+    /* fast_key holds the identity and the range: add the generation, st >> 1 */
+    h.bits = p->fast_key | (uint64_t)st << (RTM_HANDLE_GEN_SHIFT - 1) | i;
     return h;
 }
 
 void *rtm_pool_alloc(rtm_pool *p)
 {
     if (RTM_UNLIKELY(p == NULL)) return NULL;
-    if (RTM_UNLIKELY(!p->plain)) return alloc_general(p);
-    rtm_slab *s;
-    uint32_t i, st;
-    void *obj = take(p, &s, &i, &st, "rtm_pool_alloc");
-    if (RTM_LIKELY(obj != NULL)) rtm_track_alloc(obj, p->size);
+    rtm_slab *s = p->fast;
+    uint32_t st, i = take_fast(p, s, &st);
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return alloc_general(p);
+    void *obj = _rtm_pool_obj(p, s, i);
+    rtm_track_alloc(obj, p->size);
     return obj;
 }
 
@@ -385,16 +447,20 @@ rtm_status _rtm_pool_classify(const rtm_pool *p, rtm_handle h)
     return RTM_ESTALE;
 }
 
+/* Is h a handle of p into its fast slab? Identity and range in one compare. */
+RTM_INLINE bool handle_fast(const rtm_pool *p, rtm_handle h)
+{
+    return (h.bits & p->key_mask) == p->fast_key;
+}
+
 /* The slab a handle of p points into, or NULL: no slab there, or not p's
  * handle. Its slot entry exists (the table has 2^local_bits). A handle into
- * the current slab (an ordinary pool's) skips the directory's two dependent
- * loads. Any thread. */
+ * the fast slab skips the directory's two dependent loads. Any thread. */
 RTM_INLINE rtm_slab *handle_slab(const rtm_pool *p, rtm_handle h)
 {
+    if (handle_fast(p, h)) return p->fast;
     if (RTM_UNLIKELY(rtm_handle_pool(h) != p->id)) return NULL;
-    uint32_t r = rtm_handle_slot(h) >> p->local_bits;
-    if (r == p->cur_range) return p->cur;
-    return _rtm_pool_slab_at(p, r);
+    return _rtm_pool_slab_at(p, rtm_handle_slot(h) >> p->local_bits);
 }
 
 RTM_INLINE uint32_t handle_want(rtm_handle h) { return rtm_handle_gen(h) << 1 | RTM_SLOT_LIVE; }
@@ -416,7 +482,8 @@ void *rtm_pool_get(rtm_pool *p, rtm_handle h)
     return get_failed(p, h);
 }
 
-/* Releases of a pool that is not plain, the null handle, and failures. */
+/* Releases not served inline: another slab, a pool that is not plain, the
+ * null handle, a slot retiring, and failures. */
 RTM_NOINLINE static rtm_status release_general(rtm_pool *p, rtm_handle h)
 {
     if (p->concurrent) return _rtm_pool_mt_release(p, h);
@@ -433,24 +500,23 @@ RTM_NOINLINE static rtm_status release_general(rtm_pool *p, rtm_handle h)
 rtm_status rtm_pool_release(rtm_pool *p, rtm_handle h)
 {
     if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
-    if (RTM_UNLIKELY(!p->plain)) return release_general(p, h);
+    if (RTM_UNLIKELY(!handle_fast(p, h))) return release_general(p, h); /* concurrent: at once */
+    rtm_slab *s = p->fast;
     uint32_t i = rtm_handle_slot(h) & p->local_mask, want = handle_want(h);
-    rtm_slab *s = handle_slab(p, h);
-    if (RTM_UNLIKELY(s == NULL ||
-                     atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want))
+    if (RTM_UNLIKELY(atomic_load_explicit(&s->slots[i].state, memory_order_relaxed) != want ||
+                     !slot_recycles(want)))
         return release_general(p, h);
     rtm_track_free(_rtm_pool_obj(p, s, i), p->stride);
-    put(p, s, i, want);
-    return RTM_OK;
+    return put_fast(p, s, i, want);
 }
 
-/* Frees of a pool that is not plain, into a slab other than the current
- * one, and every failure. */
+/* Frees not served inline: another slab, a pool that is not plain, a slot
+ * retiring, and every failure. */
 RTM_NOINLINE static rtm_status free_general(rtm_pool *p, void *obj)
 {
     if (p->concurrent) return _rtm_pool_mt_free(p, obj);
     if (obj == NULL) return RTM_OK;
-    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
+    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & p->slab_base);
     if (s != p->cur && !_rtm_pool_owns(p, s))
         return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
     uint32_t i = _rtm_pool_slot_of(p, s, obj);
@@ -466,16 +532,15 @@ RTM_NOINLINE static rtm_status free_general(rtm_pool *p, void *obj)
 rtm_status rtm_pool_free(rtm_pool *p, void *obj)
 {
     if (RTM_UNLIKELY(p == NULL)) return RTM_EINVAL;
-    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
-    if (RTM_UNLIKELY(s != p->cur || !p->plain)) return free_general(p, obj);
-    uint32_t i = _rtm_pool_slot_of(p, s, obj), st;
-    if (RTM_UNLIKELY(i == RTM_SLOT_NONE ||
-                     !((st = atomic_load_explicit(&s->slots[i].state, memory_order_relaxed)) &
-                       RTM_SLOT_LIVE)))
-        return free_general(p, obj);
+    rtm_slab *s = p->fast; /* the sentinel's address is no slab base */
+    uint32_t i, st;
+    if (RTM_UNLIKELY(((uintptr_t)obj & p->slab_base) != (uintptr_t)s ||
+                     (i = _rtm_pool_slot_of(p, s, obj)) == RTM_SLOT_NONE ||
+                     !slot_recycles(st = atomic_load_explicit(&s->slots[i].state,
+                                                              memory_order_relaxed))))
+        return free_general(p, obj); /* a double free too: st is not live */
     rtm_track_free(obj, p->stride);
-    put(p, s, i, st);
-    return RTM_OK;
+    return put_fast(p, s, i, st);
 }
 
 void rtm_handle_scope_end(rtm_handle *h)
@@ -726,15 +791,21 @@ static rtm_status pool_check(rtm_owned *o)
     }
     if (slabs != rtm_counter_get(&p->slabs)) return RTM_EINVAL;
     if (p->concurrent) return _rtm_pool_mt_check(p, live, retired, slots);
-    if (live != rtm_counter_get(&p->live) || retired != rtm_counter_get(&p->retired) ||
-        rtm_counter_get(&p->acquires) - rtm_counter_get(&p->releases) != live ||
-        rtm_counter_get(&p->peak) < live)
+    uint64_t peak = rtm_counter_get(&p->peak);
+    if (retired != rtm_counter_get(&p->retired) ||
+        rtm_counter_get(&p->acquires) - rtm_counter_get(&p->releases) != live || peak < live ||
+        peak > p->cap)
         return RTM_EINVAL;
     /* the list of slabs with free slots, headed by cur */
     uint64_t listed = 0;
     for (rtm_slab *s = p->avail, *prev = NULL; s != NULL; prev = s, s = s->next)
         if (s->pool != p || !s->listed || s->prev != prev || ++listed > slabs) return RTM_EINVAL;
     if (p->cur != (p->avail ? p->avail : &empty_slab)) return RTM_EINVAL;
+    rtm_slab *fast = p->plain ? p->cur : &empty_slab; /* what the inline paths read */
+    if (p->fast != fast || p->fast_key != (fast == &empty_slab ? UINT64_MAX
+                                           : (uint64_t)p->id << RTM_HANDLE_POOL_SHIFT |
+                                                 (uint64_t)fast->number << p->local_bits))
+        return RTM_EINVAL;
     if (p->spare != NULL && (p->spare->pool != p ||
                              range_at(p, p->spare->number)->slab != p->spare))
         return RTM_EINVAL;

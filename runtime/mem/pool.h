@@ -109,24 +109,32 @@ typedef struct rtm_pool_cache {
 #define RTM_POOL_LEAF (1u << RTM_POOL_LEAF_BITS)
 
 struct rtm_pool {
-    /* the fast paths read only this first line */
-    rtm_slab *cur;            /* ordinary: the slab acquires take from, or the empty sentinel */
-    uint64_t cap;             /* UINT64_MAX: none */
+    /* the inline paths read only this first line (and write peak rarely) */
+    rtm_slab *fast;           /* the slab they serve: cur for plain pools, else the
+                                 empty sentinel, which sends every one out of line */
+    uintptr_t slab_base;      /* ~(slab_bytes - 1): a pointer's slab */
+    uint64_t div_magic;       /* 2^64 / (2 * stride), rounded up: _rtm_pool_slot_of */
     size_t stride;
-    uintptr_t slab_mask;      /* slab_bytes - 1 */
-    uint64_t div_magic;       /* slot = (offset * div_magic) >> div_shift, exact */
-    uint64_t span;            /* nslots * stride: the objects of one slab */
-    uint32_t id;
-    uint32_t cur_range;       /* cur's range, UINT32_MAX for the sentinel: a handle
-                                 into it skips the directory */
-    uint32_t plain;           /* not concurrent, no ctor, no dtor: the inline paths */
-    uint8_t local_bits, div_shift, concurrent, pad_;
+    rtm_counter peak;         /* ordinary pools: also the limit of the inline
+                                 acquire (peak <= cap, so an acquire below it
+                                 needs no cap check and makes no new peak) */
+    uint64_t key_mask;        /* a handle's pool identity and range bits */
+    uint64_t fast_key;        /* those bits of a handle into fast (UINT64_MAX:
+                                 none, as no masked handle has every bit set) */
+    uint32_t nslots;          /* per slab (and 2^local_bits slot entries) */
     uint32_t local_mask;
 
-    /* written by the fast paths (ordinary pools; concurrent ones count per thread) */
-    rtm_counter live, peak, acquires, releases;
+    /* written by the fast paths (ordinary pools; concurrent ones count per
+     * thread): live = acquires - releases, and each is written by one side
+     * only, so an acquire+release pair carries no read-modify-write chain */
+    rtm_counter acquires __attribute__((aligned(RTM_CACHE_LINE)));
+    rtm_counter releases;
     rtm_counter misses, slabs, retired, bad;
 
+    rtm_slab *cur;            /* ordinary: the slab acquires take from, or the empty sentinel */
+    uint64_t cap;             /* UINT64_MAX: none */
+    uint32_t id;
+    uint8_t local_bits, concurrent, plain; /* plain: not concurrent, no ctor, no dtor */
     size_t size;
     uint32_t gen_base;        /* generations below this belong to an earlier pool */
     void (*ctor)(void *ud, void *obj);
@@ -142,7 +150,6 @@ struct rtm_pool {
     _Atomic uint32_t nranges; /* ranges ever used */
     uint32_t max_ranges;
     uint32_t dir_top;
-    uint32_t nslots;          /* per slab (and 2^local_bits slot entries) */
     size_t slab_bytes;
     size_t objects_offset;    /* from the slab's start */
     size_t align;
@@ -220,12 +227,9 @@ static inline void _rtm_pool_start_object(rtm_pool *p, void *obj)
     if (p->ctor != NULL) p->ctor(p->ud, obj);
 }
 
-/* The next generation's state of a slot released from live state `st`. */
-static inline uint32_t _rtm_slot_released(uint32_t st)
-{
-    uint32_t gen = st >> 1;
-    return gen < RTM_GEN_MAX ? (gen + 1) << 1 : RTM_SLOT_RETIRED;
-}
+/* The next generation's state of a slot released from live state `st`:
+ * (gen + 1) << 1, which past RTM_GEN_MAX is RTM_SLOT_RETIRED. */
+static inline uint32_t _rtm_slot_released(uint32_t st) { return st + 1; }
 
 /* Is s one of p's slabs? Reads s only where the page map says rtmem owns a
  * segment, so a foreign pointer never faults. */
@@ -234,13 +238,25 @@ static inline bool _rtm_pool_owns(const rtm_pool *p, const rtm_slab *s)
     return _rtm_pagemap_contains(s) && s->region.kind == RTM_REGION_POOL_SLAB && s->pool == p;
 }
 
-/* The slot number of obj in p's slab s, or RTM_SLOT_NONE when obj is not
- * the start of one of its objects. Exact division by a multiply. */
+/* The slot number of obj in p's slab s (obj must lie in s), or RTM_SLOT_NONE
+ * when obj is not the start of one of its objects. One multiply gives both
+ * the quotient and the exactness of offset / stride (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019: for n < 2^32 and c =
+ * ceil(2^64 / d), n / d is the high half of c * n, and d divides n iff the
+ * low half is below c). Offsets are doubled so that d = 2 * stride >= 2 and
+ * c fits in 64 bits. A pointer into the headers wraps to an offset near
+ * 2^32, whose quotient is past nslots: slabs are at most 16 MiB. */
 static inline uint32_t _rtm_pool_slot_of(const rtm_pool *p, const rtm_slab *s, const void *obj)
 {
-    uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)s->objects);
-    uint32_t i = (uint32_t)((off * p->div_magic) >> p->div_shift);
-    if (off >= p->span || (uint64_t)i * p->stride != off) return RTM_SLOT_NONE;
+    uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)s->objects);
+#ifdef __SIZEOF_INT128__
+    unsigned __int128 q = (unsigned __int128)p->div_magic * (2 * (uint64_t)off);
+    uint32_t i = (uint32_t)(q >> 64); /* off / stride < 2^32 */
+    if ((uint64_t)q >= p->div_magic || i >= p->nslots) return RTM_SLOT_NONE;
+#else
+    uint32_t i = (uint32_t)(off / p->stride);
+    if ((uint64_t)i * p->stride != off || i >= p->nslots) return RTM_SLOT_NONE;
+#endif
     return i;
 }
 

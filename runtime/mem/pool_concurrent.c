@@ -309,7 +309,7 @@ rtm_status _rtm_pool_mt_release(rtm_pool *p, rtm_handle h)
 rtm_status _rtm_pool_mt_free(rtm_pool *p, void *obj)
 {
     if (RTM_UNLIKELY(obj == NULL)) return RTM_OK;
-    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & ~p->slab_mask);
+    rtm_slab *s = (rtm_slab *)((uintptr_t)obj & p->slab_base);
     uint32_t i;
     if (RTM_UNLIKELY(!_rtm_pool_owns(p, s) || (i = _rtm_pool_slot_of(p, s, obj)) == RTM_SLOT_NONE))
         return _rtm_pool_bad(p, RTM_EFOREIGN, "rtm_pool_free", true);
