@@ -8,9 +8,6 @@
 
 #include <string.h>
 
-/* Bytes of never-used blocks threaded into a list at a time: a page is
- * touched one OS page at a time, as it is used. */
-#define CARVE_BYTES 4096u
 
 /* ---- the class queue (pages with room) and full list ---------------------- */
 
@@ -122,14 +119,19 @@ static void page_init(rtm_ctx *ctx, rtm_heap_page *page, rtm_heap_class *cls)
 }
 
 /* Threads the next stretch of never-used blocks onto the page's list (which
- * is empty). */
+ * is empty): those that end within the OS page where the stretch starts, or
+ * one block when none does. So a page is touched one OS page at a time, as
+ * it is used, and a class used for a few blocks touches only the OS page
+ * that holds the header (with 4 KiB at a time from past the header, the
+ * first carve touched two: about 4 KiB more per class in use). */
 static void page_carve(rtm_heap_page *page)
 {
     uint32_t bs = page->block_size;
-    uint32_t n = CARVE_BYTES / bs;
+    size_t offset = page->first + (size_t)page->carved * bs;
+    uint32_t n = (uint32_t)((rtm_align_up(offset + 1, RTM_OS_PAGE) - offset) / bs);
     if (n == 0) n = 1;
     if (n > page->capacity - page->carved) n = page->capacity - page->carved;
-    char *start = (char *)page + page->first + (size_t)page->carved * bs;
+    char *start = (char *)page + offset;
     bool debug = (page->flags & RTM_PAGE_DEBUG) != 0;
     rtm_block *next = NULL;
     for (uint32_t i = n; i-- > 0;) {
