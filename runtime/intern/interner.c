@@ -47,12 +47,6 @@
 
 /* ---- thread ordinals, for the counter shards ----------------------------------- */
 
-#if defined(__GNUC__) || defined(__clang__)
-#  define RTM_TLS_FAST __attribute__((tls_model("initial-exec")))
-#else
-#  define RTM_TLS_FAST
-#endif
-
 static _Thread_local unsigned rtm_thread_ordinal RTM_TLS_FAST;
 static _Atomic unsigned rtm_thread_ordinals;
 

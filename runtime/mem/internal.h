@@ -23,15 +23,30 @@
 #  define RTM_NOINLINE __attribute__((noinline))
 #  define RTM_COLD __attribute__((cold, noinline))
 #  define RTM_INLINE static inline __attribute__((always_inline))
+/* thread-local data of a fixed slot in the static TLS block: one load */
+#  define RTM_TLS_FAST __attribute__((tls_model("initial-exec")))
 #else
 #  define RTM_LIKELY(x) (x)
 #  define RTM_UNLIKELY(x) (x)
 #  define RTM_NOINLINE
 #  define RTM_COLD
 #  define RTM_INLINE static inline
+#  define RTM_TLS_FAST
 #endif
 
 #define RTM_CACHE_LINE 64
+
+/* Bits needed to write x (0 for 0): 1 + floor(log2 x). */
+RTM_INLINE unsigned rtm_bit_length(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return x ? 64u - (unsigned)__builtin_clzll(x) : 0;
+#else
+    unsigned n = 0;
+    while (x) { n++; x >>= 1; }
+    return n;
+#endif
+}
 #define RTM_OS_PAGE 4096u
 
 /* Debug assertions: deep checks in debug builds (RTM_DEBUG), nothing in release.

@@ -108,7 +108,6 @@ static ffi_type *field_elem_type(rtm_ctx *ctx, const rtm_field *f)
     return kind_type(f->kind);
 }
 
-static unsigned bit_length(size_t x) { return x ? (unsigned)(64 - __builtin_clzll((unsigned long long)x)) : 0; }
 static unsigned bit_count(size_t x) { return (unsigned)__builtin_popcountll((unsigned long long)x); }
 
 typedef struct plan {
@@ -138,7 +137,7 @@ static rtm_status plan_fields(rtm_ctx *ctx, const char *name, const rtm_field *f
         if (count > 1) {
             /* see array_type: one block type per bit above the lowest, and
              * one struct of the blocks unless count is a power of two */
-            unsigned blocks = bit_length(count) - 1, joins = bit_count(count) > 1;
+            unsigned blocks = rtm_bit_length(count) - 1, joins = bit_count(count) > 1;
             pl->types += blocks + joins;
             pl->elements += 3 * (size_t)blocks + (joins ? bit_count(count) + 1 : 0);
         }
@@ -187,7 +186,7 @@ static ffi_type *array_type(bump *b, ffi_type *elem, size_t count)
 {
     ffi_type *block[64];
     size_t offsets[64];
-    unsigned top = bit_length(count) - 1;
+    unsigned top = rtm_bit_length(count) - 1;
     block[0] = elem;
     for (unsigned i = 1; i <= top; i++) {
         ffi_type *t = bump_take(b, sizeof *t, _Alignof(ffi_type));

@@ -13,8 +13,6 @@
 
 /* ---- geometry ---------------------------------------------------------------- */
 
-static unsigned bit_length(uint64_t x) { return x ? 64u - (unsigned)__builtin_clzll(x) : 0; }
-
 #define SLAB_MIN RTM_SEGMENT_SIZE
 #define SLAB_MAX ((size_t)16 << 20)
 #define SLAB_MIN_SLOTS 8u
@@ -27,7 +25,7 @@ static uint32_t slab_fit(const rtm_pool *p, size_t bytes, size_t *objects_offset
     size_t per_entry = sizeof(rtm_slot) + (p->concurrent ? sizeof(uint32_t) : 0);
     size_t n = (bytes - sizeof(rtm_slab)) / (p->stride + per_entry);
     for (; n > 0; n--) {
-        size_t entries = (size_t)1 << bit_length(n - 1);
+        size_t entries = (size_t)1 << rtm_bit_length(n - 1);
         size_t off = rtm_align_up(sizeof(rtm_slab) + entries * per_entry, p->align);
         if (off + n * p->stride <= bytes) {
             *objects_offset = off;
@@ -45,7 +43,7 @@ static void pool_geometry(rtm_pool *p)
     p->slab_bytes = bytes;
     p->slab_base = ~(uintptr_t)(bytes - 1);
     p->nslots = slab_fit(p, bytes, &p->objects_offset);
-    p->local_bits = (uint8_t)bit_length(p->nslots - 1);
+    p->local_bits = (uint8_t)rtm_bit_length(p->nslots - 1);
     p->local_mask = (1u << p->local_bits) - 1;
     p->div_magic = UINT64_MAX / (2 * (uint64_t)p->stride) + 1; /* stride <= 2^20 */
     p->key_mask = (uint64_t)RTM_POOL_ID_MAX << RTM_HANDLE_POOL_SHIFT |
@@ -62,8 +60,7 @@ static void pool_geometry(rtm_pool *p)
  * address is not a multiple of 64, so no pointer's slab base (a multiple of
  * 64 KiB) is ever it, and a free never takes it for the current slab. */
 _Static_assert(sizeof(rtm_slab) % 64 != 0, "the empty sentinel must be misaligned");
-static rtm_slab empty_slabs[2] __attribute__((aligned(64))) = {{.free = RTM_SLOT_NONE},
-                                                                {.free = RTM_SLOT_NONE}};
+static _Alignas(64) rtm_slab empty_slabs[2] = {{.free = RTM_SLOT_NONE}, {.free = RTM_SLOT_NONE}};
 #define empty_slab (empty_slabs[1])
 
 #define LEAF_BYTES (RTM_POOL_LEAF * sizeof(rtm_range))

@@ -95,10 +95,10 @@ typedef struct rtm_range {
 #define RTM_POOL_CACHE (2 * RTM_POOL_BATCH)  /* slots a cache holds */
 
 typedef struct rtm_pool_cache {
-    uint32_t count;
+    _Alignas(RTM_CACHE_LINE) uint32_t count; /* each cache on lines of its own */
     uint32_t slots[RTM_POOL_CACHE];          /* global slot numbers, LIFO */
     rtm_counter acquires, releases;          /* by the thread holding the index */
-} __attribute__((aligned(RTM_CACHE_LINE))) rtm_pool_cache;
+} rtm_pool_cache;
 
 /* ---- the pool ------------------------------------------------------------------ */
 
@@ -127,7 +127,7 @@ struct rtm_pool {
     /* written by the fast paths (ordinary pools; concurrent ones count per
      * thread): live = acquires - releases, and each is written by one side
      * only, so an acquire+release pair carries no read-modify-write chain */
-    rtm_counter acquires __attribute__((aligned(RTM_CACHE_LINE)));
+    _Alignas(RTM_CACHE_LINE) rtm_counter acquires;
     rtm_counter releases;
     rtm_counter misses, slabs, retired, bad;
 
@@ -164,7 +164,7 @@ struct rtm_pool {
     _Atomic uint64_t shared_claimed;  /* live objects, kept only with a cap */
     rtm_counter shared_acquires, shared_releases; /* threads without a cache */
     rtm_pool_cache *caches;           /* RTM_POOL_THREADS */
-    _Atomic uint64_t head __attribute__((aligned(RTM_CACHE_LINE))); /* the shared stack */
+    _Alignas(RTM_CACHE_LINE) _Atomic uint64_t head; /* the shared stack */
     char head_pad[RTM_CACHE_LINE - sizeof(uint64_t)];
 
     /* the directory's top level, dir_top leaves: at a fixed offset from the

@@ -37,7 +37,7 @@ static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 static bool thread_key_ok;
 /* 0: not asked yet; i + 1: index i; -1: none was free. Initial-exec: one
  * load, no call, on the hot path (4 bytes of static TLS). */
-static _Thread_local int thread_index __attribute__((tls_model("initial-exec")));
+static _Thread_local int thread_index RTM_TLS_FAST;
 
 _Static_assert(RTM_POOL_THREADS == 64, "thread_slots is a 64-bit map");
 
