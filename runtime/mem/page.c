@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* mremap */
 #include "internal.h"
+#include "track.h"
 
 #include <errno.h>
 #include <string.h>
@@ -49,6 +50,10 @@ static void *os_remap(void *ud, void *p, size_t old_size, size_t new_size, size_
     void *q = mremap(p, old_size, new_size, 0);
     if (q != MAP_FAILED) return q;
     if (new_size < old_size) return NULL;
+    if (align <= RTM_OS_PAGE) { /* any place will do: the kernel's choice */
+        q = mremap(p, old_size, new_size, MREMAP_MAYMOVE);
+        return q == MAP_FAILED ? NULL : q;
+    }
     void *dest = os_reserve(ud, new_size, align);
     if (dest == NULL) return NULL;
     q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
@@ -56,6 +61,9 @@ static void *os_remap(void *ud, void *p, size_t old_size, size_t new_size, size_
         munmap(dest, new_size);
         return NULL;
     }
+    /* Valgrind (3.19) takes only the first old_size bytes of a range moved
+     * onto a mapping as addressable; the kernel maps all of it, zeroed. */
+    rtm_vg_defined((char *)q + old_size, new_size - old_size);
     return q;
 #else
     (void)ud; (void)p; (void)old_size; (void)new_size; (void)align;
