@@ -48,6 +48,13 @@ if(RTM_BUILD_LUA)
     add_test(NAME lua_${name}_rtlua COMMAND $<TARGET_FILE:rtlua> ${script})
     set_tests_properties(lua_${name}_rtlua PROPERTIES LABELS lua TIMEOUT 300
       ENVIRONMENT "RTM_CTX_DEBUG=1;${RTM_TEST_ENV}")
+    # and under Memcheck (as in valgrind.cmake), but for the churn test (20 s there)
+    find_program(RTM_VALGRIND_EXE valgrind)
+    if(RTM_VALGRIND_EXE AND NOT RTM_SANITIZE AND NOT name STREQUAL "test_churn")
+      add_test(NAME memcheck_lua_${name}
+               COMMAND ${RTM_VALGRIND_EXE} -q --error-exitcode=9 $<TARGET_FILE:rtlua> ${script})
+      set_tests_properties(memcheck_lua_${name} PROPERTIES LABELS "lua;memcheck" TIMEOUT 300)
+    endif()
     if(RTM_LUA_STOCK AND NOT RTM_SANITIZE)
       add_test(NAME lua_${name}_stock COMMAND ${RTM_LUA_STOCK} ${script})
       set_tests_properties(lua_${name}_stock PROPERTIES LABELS lua TIMEOUT 300
