@@ -5,9 +5,9 @@
  * of recently freed blocks; a free checks the pointer against the page map
  * and its page's header and pushes the block onto its class's cache; a
  * realloc within one class only moves the byte count, and one between two
- * small classes is those two fast paths and a copy (behind a tail call). Everything else (refills,
- * flushes, pages, large blocks, debug checks, errors) is one call away, out
- * of line, in heap_slow.c.
+ * small classes is those two fast paths and a copy (behind a tail call).
+ * Everything else (refills, flushes, pages, large blocks, debug checks,
+ * errors) is one call away, out of line, in heap_slow.c.
  */
 #include "heap_impl.h"
 

@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-
 /* ---- the class queue (pages with room) and full list ---------------------- */
 
 static void queue_push_tail(rtm_heap_class *cls, rtm_heap_page *page)
@@ -122,8 +121,8 @@ static void page_init(rtm_ctx *ctx, rtm_heap_page *page, rtm_heap_class *cls)
  * is empty): those that end within the OS page where the stretch starts, or
  * one block when none does. So a page is touched one OS page at a time, as
  * it is used, and a class used for a few blocks touches only the OS page
- * that holds the header (with 4 KiB at a time from past the header, the
- * first carve touched two: about 4 KiB more per class in use). */
+ * that holds the header (a fixed 4 KiB from past the header would touch
+ * two: 4 KiB more resident per class in use). */
 static void page_carve(rtm_heap_page *page)
 {
     uint32_t bs = page->block_size;

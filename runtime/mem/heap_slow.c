@@ -222,7 +222,8 @@ void *_rtm_heap_realloc_slow(rtm_ctx *ctx, void *p, size_t old_size, size_t new_
         rtm_heap_page *page = (rtm_heap_page *)r;
         /* Checked now: remembered, as _rtm_heap_page_class does for a free,
          * so the next realloc or free into this page takes the fast path. */
-        if (page->flags == 0) rtm_page_remember(&ctx->heap, page, rtm_class_index(&ctx->heap, page->cls));
+        if (page->flags == 0)
+            rtm_page_remember(&ctx->heap, page, rtm_class_index(&ctx->heap, page->cls));
         return page_realloc(ctx, page, p, old_size, new_size, where);
     }
     rtm_status why = RTM_ENOMEM;
