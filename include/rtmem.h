@@ -142,8 +142,16 @@ typedef struct rtm_config {
 /* Makes a context. cfg NULL means defaults (no limit, OS pages, no keywords).
  * Returns NULL when the page source cannot provide the context's first page,
  * or when cfg names an unknown keyword set or an invalid page source (a hook
- * missing). The context itself lives in memory from its page source. */
+ * missing); rtm_ctx_new_ex says which. The context itself lives in memory
+ * from its page source. Any thread. */
 RTM_API rtm_ctx *rtm_ctx_new(const rtm_config *cfg);
+
+/* rtm_ctx_new with the reason of a failure. *out is the context, or NULL
+ * with RTM_EINVAL (an unknown keyword set name or flag, a page source
+ * without reserve or release), RTM_ELIMIT (limit_bytes below what the
+ * context and its seeded interner take), RTM_ENOMEM (the page source
+ * refused). out NULL: RTM_EINVAL. */
+RTM_API rtm_status rtm_ctx_new_ex(const rtm_config *cfg, rtm_ctx **out);
 
 /* Releases everything the context owns, whatever the user forgot to free:
  * heap blocks, arenas, pools (their live objects are finalized and reported
@@ -920,6 +928,11 @@ RTM_API rtm_interner *rtm_ctx_interner(rtm_ctx *ctx);
  * accounting (rtm_interner_stats). NULL when a name is not a shipped set
  * (rtm_keyword_set_find tells) or the OS refuses memory. */
 RTM_API rtm_interner *rtm_interner_new(const char *const *keywords);
+
+/* rtm_interner_new with the reason of a failure: *out is the interner, or
+ * NULL with RTM_EINVAL (a name that is not a shipped set) or RTM_ENOMEM (the
+ * OS refused memory). out NULL: RTM_EINVAL. */
+RTM_API rtm_status rtm_interner_new_ex(const char *const *keywords, rtm_interner **out);
 
 /* Ends a standalone interner and every string in it. NULL is a no-op. The
  * context's own interner is refused (RTM_EINVAL) and stays. */

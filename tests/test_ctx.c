@@ -3,6 +3,17 @@
 
 #include <stdio.h>
 
+/* The bytes a context itself takes from its page source. */
+static size_t ctx_bytes(void)
+{
+    rtm_ctx *ctx = rtm_ctx_new(NULL);
+    ck_assert_ptr_nonnull(ctx);
+    rtm_stats st;
+    rtm_ctx_stats(ctx, &st);
+    rtm_ctx_destroy(ctx);
+    return (size_t)st.page_bytes;
+}
+
 START_TEST(ctx_new_defaults)
 {
     rtm_ctx *ctx = rtm_ctx_new(NULL);
@@ -37,6 +48,56 @@ START_TEST(ctx_bad_config)
     ck_assert_ptr_null(rtm_ctx_new(&flags));
     rtm_config tiny = {16, NULL, NULL, 0}; /* smaller than the context itself */
     ck_assert_ptr_null(rtm_ctx_new(&tiny));
+}
+END_TEST
+
+/* Every reason rtm_ctx_new can fail for, told by rtm_ctx_new_ex; nothing
+ * is left held from the page source after any of them. */
+START_TEST(ctx_new_ex_says_why)
+{
+    rtm_ctx *ctx = (rtm_ctx *)&ctx; /* anything but NULL: it must be cleared */
+    ck_assert_int_eq(rtm_ctx_new_ex(NULL, NULL), RTM_EINVAL);
+
+    rtm_page_source broken = {NULL, NULL, NULL, NULL, 0};
+    rtm_config bad_source = {0, NULL, &broken, 0};
+    ck_assert_int_eq(rtm_ctx_new_ex(&bad_source, &ctx), RTM_EINVAL);
+    ck_assert_ptr_null(ctx);
+    rtm_config bad_flags = {0, NULL, NULL, 0x80u};
+    ck_assert_int_eq(rtm_ctx_new_ex(&bad_flags, &ctx), RTM_EINVAL);
+    rtm_config tiny = {16, NULL, NULL, 0};
+    ck_assert_int_eq(rtm_ctx_new_ex(&tiny, &ctx), RTM_ELIMIT);
+    ck_assert_ptr_null(ctx);
+
+    rtm_test_pages tp;
+    rtm_test_pages_init(&tp, 1, false);
+    rtm_config refused = {0, NULL, &tp.source, 0};
+    ck_assert_int_eq(rtm_ctx_new_ex(&refused, &ctx), RTM_ENOMEM);
+    ck_assert_ptr_null(ctx);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+
+    /* an unknown keyword set: found once the context exists, which goes */
+    const char *const klingon[] = {"lua", "klingon", NULL};
+    rtm_test_pages_init(&tp, 0, false);
+    rtm_config unknown = {0, klingon, &tp.source, 0};
+    ck_assert_int_eq(rtm_ctx_new_ex(&unknown, &ctx), RTM_EINVAL);
+    ck_assert_ptr_null(ctx);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+
+    /* room for the context alone, not for its seeded interner */
+    const char *const python[] = {"python", NULL};
+    rtm_config no_room = {ctx_bytes(), python, &tp.source, 0};
+    ck_assert_int_eq(rtm_ctx_new_ex(&no_room, &ctx), RTM_ELIMIT);
+    ck_assert_ptr_null(ctx);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+
+    /* and the same configurations, made valid, succeed */
+    rtm_config fine = {0, python, &tp.source, RTM_CTX_DEBUG};
+    ck_assert_int_eq(rtm_ctx_new_ex(&fine, &ctx), RTM_OK);
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_uint_eq(rtm_intern(rtm_ctx_interner(ctx), "def", 3), RTM_KW_PYTHON_DEF);
+    rtm_ctx_destroy(ctx);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+    ck_assert_ptr_null(rtm_ctx_new(&unknown)); /* the plain call fails alike */
 }
 END_TEST
 
@@ -228,6 +289,7 @@ static Suite *ctx_suite(void)
     tcase_add_test(tc, ctx_new_defaults);
     tcase_add_test(tc, ctx_destroy_null_is_noop);
     tcase_add_test(tc, ctx_bad_config);
+    tcase_add_test(tc, ctx_new_ex_says_why);
     tcase_add_test(tc, ctx_page_source_refuses_first_page);
     tcase_add_test(tc, ctx_uses_its_page_source_and_releases_all);
     tcase_add_test(tc, ctx_on_a_source_of_dirty_pages);

@@ -225,6 +225,13 @@ START_TEST(keyword_set_unknown)
     ck_assert_ptr_null(ctx_with((const char *const[]){"lua", "cobol", NULL}, &tp.source, 0));
     ck_assert_int_eq(atomic_load(&tp.held_ranges), 0); /* nothing left behind */
     ck_assert_ptr_null(rtm_interner_new((const char *const[]){"cobol", NULL}));
+    rtm_interner *in = (rtm_interner *)&tp; /* anything but NULL: it must be cleared */
+    ck_assert_int_eq(rtm_interner_new_ex((const char *const[]){"cobol", NULL}, &in), RTM_EINVAL);
+    ck_assert_ptr_null(in);
+    ck_assert_int_eq(rtm_interner_new_ex(NULL, NULL), RTM_EINVAL);
+    ck_assert_int_eq(rtm_interner_new_ex((const char *const[]){"rust", NULL}, &in), RTM_OK);
+    ck_assert_uint_eq(rtm_intern_find(in, "fn", 2), RTM_KW_RUST_FN);
+    rtm_interner_destroy(in);
 }
 END_TEST
 

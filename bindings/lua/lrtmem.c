@@ -173,9 +173,8 @@ static int l_context(lua_State *L)
     }
     cfg.keywords = sets;
     lrtm_ctx *c = new_ctx_udata(L);
-    c->ctx = rtm_ctx_new(&cfg);
-    if (c->ctx == NULL)
-        return luaL_error(L, "rtmem: context: cannot make it (a limit too small for it, or no memory)");
+    rtm_status why = rtm_ctx_new_ex(&cfg, &c->ctx);
+    if (why != RTM_OK) return luaL_error(L, "rtmem: context: %s", rtm_status_str(why));
     c->owned = 1;
     return 1;
 }

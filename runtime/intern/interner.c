@@ -462,18 +462,28 @@ rtm_status _rtm_interner_make(rtm_ctx *ctx, int standalone, unsigned sets, rtm_i
     return RTM_OK;
 }
 
-rtm_interner *rtm_interner_new(const char *const *keywords)
+rtm_status rtm_interner_new_ex(const char *const *keywords, rtm_interner **out)
 {
     unsigned sets;
-    rtm_interner *in;
-    if (_rtm_kw_parse(keywords, &sets) != RTM_OK) return NULL;
-    rtm_ctx *ctx = rtm_ctx_new(NULL); /* its own, on the OS pages: the accounting */
-    if (ctx == NULL) return NULL;
-    if (_rtm_interner_make(ctx, 1, sets, &in) != RTM_OK) {
+    rtm_ctx *ctx;
+    if (out == NULL) return RTM_EINVAL;
+    *out = NULL;
+    rtm_status st = _rtm_kw_parse(keywords, &sets);
+    if (st == RTM_OK) st = rtm_ctx_new_ex(NULL, &ctx); /* its own, on the OS pages: the accounting */
+    if (st != RTM_OK) return st;
+    st = _rtm_interner_make(ctx, 1, sets, out);
+    if (st != RTM_OK) {
         rtm_ctx_destroy(ctx);
-        return NULL;
+        return st;
     }
-    ctx->interner = in;
+    ctx->interner = *out;
+    return RTM_OK;
+}
+
+rtm_interner *rtm_interner_new(const char *const *keywords)
+{
+    rtm_interner *in;
+    rtm_interner_new_ex(keywords, &in);
     return in;
 }
 

@@ -95,18 +95,19 @@ static bool page_source_valid(const rtm_page_source *ps)
     return ps->reserve != NULL && ps->release != NULL;
 }
 
-rtm_ctx *rtm_ctx_new(const rtm_config *cfg)
+rtm_status rtm_ctx_new_ex(const rtm_config *cfg, rtm_ctx **out)
 {
     static const rtm_config defaults = {0, NULL, NULL, 0};
+    if (out == NULL) return RTM_EINVAL;
+    *out = NULL;
     if (cfg == NULL) cfg = &defaults;
     const rtm_page_source *ps = cfg->pages ? cfg->pages : rtm_page_source_os();
-    if (!page_source_valid(ps)) return NULL;
-    if (cfg->flags & ~RTM_CTX_DEBUG) return NULL;
+    if (!page_source_valid(ps) || (cfg->flags & ~RTM_CTX_DEBUG)) return RTM_EINVAL;
 
     size_t self_size = _rtm_pages_round(sizeof(rtm_ctx));
-    if (cfg->limit_bytes != 0 && cfg->limit_bytes < self_size) return NULL;
+    if (cfg->limit_bytes != 0 && cfg->limit_bytes < self_size) return RTM_ELIMIT;
     rtm_ctx *ctx = ps->reserve(ps->ud, self_size, RTM_OS_PAGE);
-    if (ctx == NULL) return NULL;
+    if (ctx == NULL) return RTM_ENOMEM;
     /* Zeroed pages (the OS's are): clearing them would only make all of
      * the heap's 32 KiB page table resident, most of which a context never
      * touches. Another source's pages may hold anything. */
@@ -121,12 +122,22 @@ rtm_ctx *rtm_ctx_new(const rtm_config *cfg)
     ctx->owned.prev = ctx->owned.next = &ctx->owned;
     if (pthread_mutex_init(&ctx->owned_lock, NULL) != 0) {
         ps->release(ps->ud, ctx, self_size);
-        return NULL;
+        return RTM_ENOMEM;
     }
-    if (_rtm_heap_init(ctx) != RTM_OK || _rtm_ctx_interner_init(ctx, cfg->keywords) != RTM_OK) {
+    rtm_status st = _rtm_heap_init(ctx);
+    if (st == RTM_OK) st = _rtm_ctx_interner_init(ctx, cfg->keywords);
+    if (st != RTM_OK) {
         rtm_ctx_destroy(ctx);
-        return NULL;
+        return st;
     }
+    *out = ctx;
+    return RTM_OK;
+}
+
+rtm_ctx *rtm_ctx_new(const rtm_config *cfg)
+{
+    rtm_ctx *ctx;
+    rtm_ctx_new_ex(cfg, &ctx);
     return ctx;
 }
 

@@ -280,12 +280,6 @@ impl ContextBuilder {
             .iter()
             .map(|k| CString::new(k.as_str()).map_err(|_| Error::InvalidArgument))
             .collect::<Result<_>>()?;
-        for n in &names {
-            // SAFETY: n is NUL-terminated.
-            if unsafe { sys::rtm_keyword_set_find(n.as_ptr()) } < 0 {
-                return Err(Error::InvalidArgument);
-            }
-        }
         let mut list: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
         list.push(ptr::null());
         let cfg = sys::rtm_config {
@@ -294,14 +288,13 @@ impl ContextBuilder {
             pages: ptr::null(),
             flags: if self.debug { sys::RTM_CTX_DEBUG } else { 0 },
         };
+        // The C library says why it failed: an unknown keyword set, a limit
+        // too small for the context, or no memory.
+        let mut raw = ptr::null_mut();
         // SAFETY: cfg and the strings it points to live across the call,
         // which copies what it keeps.
-        let raw = unsafe { sys::rtm_ctx_new(&cfg) };
-        let raw = match NonNull::new(raw) {
-            Some(r) => r,
-            None if self.limit != 0 => return Err(Error::Limit),
-            None => return Err(Error::OutOfMemory),
-        };
+        check(unsafe { sys::rtm_ctx_new_ex(&cfg, &mut raw) })?;
+        let raw = NonNull::new(raw).expect("rtm_ctx_new_ex: RTM_OK with a context");
         // SAFETY: the context is live; its interner lives as long as it.
         let interner = unsafe { Interner::borrowed(sys::rtm_ctx_interner(raw.as_ptr())) };
         Ok(Context { raw, interner, layouts: RefCell::new(Vec::new()), _not_sync: PhantomData })

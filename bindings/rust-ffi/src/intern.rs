@@ -124,17 +124,15 @@ impl Interner {
     /// ```
     pub fn with_keywords<S: AsRef<str>>(sets: &[S]) -> Result<Interner> {
         let names = c_strings(sets)?;
-        for n in &names {
-            // SAFETY: NUL-terminated.
-            if unsafe { sys::rtm_keyword_set_find(n.as_ptr()) } < 0 {
-                return Err(Error::InvalidArgument);
-            }
-        }
         let list = null_terminated(&names);
-        // SAFETY: the list and strings live across the call.
-        let raw =
-            unsafe { sys::rtm_interner_new(if names.is_empty() { ptr::null() } else { list.as_ptr() }) };
-        NonNull::new(raw).map(|raw| Interner { raw, owned: true }).ok_or(Error::OutOfMemory)
+        let mut raw = ptr::null_mut();
+        // SAFETY: the list and strings live across the call. The C library
+        // says why it failed: a name that is no set, or no memory.
+        check(unsafe {
+            sys::rtm_interner_new_ex(if names.is_empty() { ptr::null() } else { list.as_ptr() }, &mut raw)
+        })?;
+        let raw = NonNull::new(raw).expect("rtm_interner_new_ex: RTM_OK with an interner");
+        Ok(Interner { raw, owned: true })
     }
 
     /// SAFETY: raw is a context's interner, which outlives the result.

@@ -388,6 +388,7 @@ extern "C" {
     pub fn rtm_page_source_os() -> *const rtm_page_source;
 
     pub fn rtm_ctx_new(cfg: *const rtm_config) -> *mut rtm_ctx;
+    pub fn rtm_ctx_new_ex(cfg: *const rtm_config, out: *mut *mut rtm_ctx) -> rtm_status;
     pub fn rtm_ctx_destroy(ctx: *mut rtm_ctx);
     pub fn rtm_ctx_error(ctx: *const rtm_ctx) -> rtm_status;
     pub fn rtm_ctx_clear_error(ctx: *mut rtm_ctx);
@@ -468,6 +469,8 @@ extern "C" {
 
     pub fn rtm_ctx_interner(ctx: *mut rtm_ctx) -> *mut rtm_interner;
     pub fn rtm_interner_new(keywords: *const *const c_char) -> *mut rtm_interner;
+    pub fn rtm_interner_new_ex(keywords: *const *const c_char, out: *mut *mut rtm_interner)
+        -> rtm_status;
     pub fn rtm_interner_destroy(i: *mut rtm_interner);
     pub fn rtm_intern(i: *mut rtm_interner, s: *const c_char, len: usize) -> rtm_sym;
     pub fn rtm_intern_ex(i: *mut rtm_interner, s: *const c_char, len: usize, out: *mut rtm_sym)

@@ -153,8 +153,8 @@ fn rust_side() -> BTreeMap<String, Value> {
         ($($f:ident),* $(,)?) => {$(num!(format!("fn {}", stringify!($f)), $f as *const () as usize);)*};
     }
     functions! {
-        rtm_status_str, rtm_page_source_os, rtm_ctx_new, rtm_ctx_destroy, rtm_ctx_error,
-        rtm_ctx_clear_error, rtm_ctx_trim, rtm_ctx_check, rtm_ctx_set_collect,
+        rtm_status_str, rtm_page_source_os, rtm_ctx_new, rtm_ctx_new_ex, rtm_ctx_destroy,
+        rtm_ctx_error, rtm_ctx_clear_error, rtm_ctx_trim, rtm_ctx_check, rtm_ctx_set_collect,
         rtm_ctx_set_error_hook, rtm_ctx_visit, rtm_alloc, rtm_calloc, rtm_realloc, rtm_free,
         rtm_free_checked, rtm_lua_alloc, rtm_arena_new, rtm_arena_alloc, rtm_arena_alloc_slow,
         rtm_arena_alloc_n, rtm_arena_alloc_zero, rtm_arena_strdup, rtm_arena_save,
@@ -166,7 +166,8 @@ fn rust_side() -> BTreeMap<String, Value> {
         rtm_layout_find, rtm_layout_find_n, rtm_layout_offset, rtm_layout_field, rtm_pool_new,
         rtm_pool_destroy, rtm_pool_acquire, rtm_pool_get, rtm_pool_release, rtm_pool_alloc,
         rtm_pool_free, rtm_pool_stats, rtm_handle_scope_end, rtm_ctx_interner,
-        rtm_interner_new, rtm_interner_destroy, rtm_intern, rtm_intern_ex, rtm_intern_find,
+        rtm_interner_new, rtm_interner_new_ex, rtm_interner_destroy, rtm_intern, rtm_intern_ex,
+        rtm_intern_find,
         rtm_sym_str, rtm_sym_is_keyword, rtm_interner_add_keywords, rtm_interner_error,
         rtm_interner_clear_error, rtm_keyword_set_find, rtm_keyword_flags,
         rtm_interner_stats_sized, rtm_batch_new, rtm_batch_new_aligned, rtm_batch_destroy,

@@ -43,7 +43,10 @@ T.eq(c1:stats().limit_bytes, 0, "no limit")
 T.raises("limit must be a byte count", rtmem.context, {limit = -1})
 T.raises("limit must be a byte count", rtmem.context, {limit = "big"})
 T.raises("limit must be a byte count", rtmem.context, {limit = 1.5})
-T.raises("cannot make it (a limit too small for it", rtmem.context, {limit = 100})
+T.raises("rtmem: context: limit reached", rtmem.context, {limit = 100})
+-- room for a context, not for its seeded interner
+T.raises("rtmem: context: limit reached", rtmem.context,
+         {limit = c1:stats().page_bytes, keywords = {"python"}})
 T.raises("no keyword set 'no-such-language'", rtmem.context, {keywords = {"no-such-language"}})
 T.raises("no keyword set 'Lua'", rtmem.context, {keywords = {"lua", "Lua"}})
 T.raises("keywords", rtmem.context, {keywords = "lua"})
