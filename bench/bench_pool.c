@@ -107,6 +107,18 @@ PAIR_LOOP(pair_mi, mi_malloc_fn(OBJ), mi_free_fn(o))
 HANDLE_PAIR_LOOP(pair_handle, pool)
 HANDLE_PAIR_LOOP(pair_chandle, cpool)
 
+/* The same with rtm_pool_acquire_obj: the object comes with the handle. */
+static void pair_handle_obj(void *arg)
+{
+    size_t n = *(size_t *)arg;
+    for (size_t i = 0; i < n; i++) {
+        void *o;
+        rtm_handle h = rtm_pool_acquire_obj(pool, &o);
+        TOUCH(o, i);
+        rtm_pool_release(pool, h);
+    }
+}
+
 static void pair_handle_noget(void *arg)
 {
     size_t n = *(size_t *)arg;
@@ -284,7 +296,8 @@ int main(int argc, char **argv)
 
     contender pair[] = {
         {"free list (limit)", pair_fl, 0, {0}, {0}},   {"rtm raw", pair_raw, 0, {0}, {0}},
-        {"rtm handle+get", pair_handle, 0, {0}, {0}},  {"rtm handle", pair_handle_noget, 0, {0}, {0}},
+        {"rtm handle+get", pair_handle, 0, {0}, {0}},  {"rtm handle+obj", pair_handle_obj, 0, {0}, {0}},
+        {"rtm handle", pair_handle_noget, 0, {0}, {0}},
         {"rtm conc. raw", pair_craw, 0, {0}, {0}},     {"rtm conc. handle", pair_chandle, 0, {0}, {0}},
         {"glibc malloc", pair_malloc, 0, {0}, {0}},    {"mimalloc", have_mi ? pair_mi : NULL, 0, {0}, {0}}};
     size_t npair = sizeof pair / sizeof pair[0] - !have_mi;
@@ -328,7 +341,8 @@ int main(int argc, char **argv)
     printf("\ntargets (thread CPU time; wall time in brackets):\n");
     for (int cpu = 1; cpu >= 0; cpu--) {
 #define V(c) (cpu ? (c).cpu[0] : (c).ns[0])
-        double ref = V(pair[0]), raw = V(pair[1]), handle = V(pair[2]), noget = V(pair[3]);
+        double ref = V(pair[0]), raw = V(pair[1]), handle = V(pair[2]), withobj = V(pair[3]),
+               noget = V(pair[4]);
         double wref = V(win[0]), wraw = V(win[1]), whandle = V(win[2]);
         double c1 = V(mt[0]), c2 = V(mt[1]), h1 = V(mt[2]), h2 = V(mt[3]);
 #undef V
@@ -336,8 +350,9 @@ int main(int argc, char **argv)
         printf("%s  raw pair within 1.5x of the free list: %.2fx (window %.2fx)  %s%s\n", open,
                raw / ref, wraw / wref, raw / ref <= 1.5 ? "met" : "NOT met", close);
         printf("%s  handle pair (acquire+release) adds <= 1 ns over raw: %+.2f ns  %s; with get "
-               "and a write %+.2f ns (window %+.2f ns)%s\n", open, noget - raw,
-               noget - raw <= 1.0 ? "met" : "NOT met", handle - raw, whandle - wraw, close);
+               "and a write %+.2f ns (window %+.2f ns); acquire_obj and a write %+.2f ns%s\n", open,
+               noget - raw, noget - raw <= 1.0 ? "met" : "NOT met", handle - raw, whandle - wraw,
+               withobj - raw, close);
         printf("%s  concurrent pool at 2 threads keeps >= 80%% of its 1-thread per-thread "
                "throughput: raw %.0f%%, handle %.0f%%  %s%s\n", open, 100 * c1 / c2, 100 * h1 / h2,
                c1 / c2 >= 0.8 && h1 / h2 >= 0.8 ? "met" : "NOT met", close);

@@ -807,6 +807,12 @@ RTM_API void rtm_pool_destroy(rtm_pool *p);
  * later acquire may succeed); p NULL: null, nothing recorded. */
 RTM_API rtm_handle rtm_pool_acquire(rtm_pool *p);
 
+/* rtm_pool_acquire that also gives the new object, saving the rtm_pool_get
+ * that usually follows: *obj is what rtm_pool_get would return for the
+ * handle, or NULL with the null handle, for the reasons of rtm_pool_acquire
+ * (p NULL: nothing recorded). obj NULL: the same as rtm_pool_acquire. */
+RTM_API rtm_handle rtm_pool_acquire_obj(rtm_pool *p, void **obj);
+
 /* The object of a live handle, or NULL: RTM_ESTALE recorded for a released
  * handle, RTM_EFOREIGN for a handle of another pool (live, destroyed, or of
  * another context). The null handle or p NULL: NULL, nothing recorded. The

@@ -31,6 +31,70 @@ START_TEST(handle_roundtrip_and_null)
 }
 END_TEST
 
+static int ctor_runs;
+static void count_ctor(void *ud, void *obj)
+{
+    (void)ud;
+    *(int *)obj = 7;
+    ctor_runs++;
+}
+
+/* rtm_pool_acquire_obj gives the object rtm_pool_get would, on every kind of
+ * pool and through every path (inline, a new slab, callbacks, concurrent),
+ * and NULL with the null handle on failure. */
+START_TEST(acquire_obj_gives_the_object)
+{
+    rtm_type plain = {"plain", 64, 8, NULL, NULL, NULL, NULL, NULL, NULL, 3000, 0};
+    rtm_type with_ctor = {"ctor", 64, 8, NULL, NULL, NULL, count_ctor, NULL, NULL, 0, 0};
+    rtm_type shared = {"shared", 64, 8, NULL, NULL, NULL, NULL, NULL, NULL, 0, RTM_POOL_CONCURRENT};
+    const rtm_type *types[] = {&plain, &with_ctor, &shared};
+    for (size_t t = 0; t < 3; t++) {
+        rtm_pool *p = rtm_pool_new(ctx, types[t]);
+        ck_assert_ptr_nonnull(p);
+        ctor_runs = 0;
+        static rtm_handle hs[3000];
+        for (size_t i = 0; i < 3000; i++) { /* past the first slab */
+            void *obj = NULL;
+            hs[i] = rtm_pool_acquire_obj(p, &obj);
+            ck_assert(!rtm_handle_is_null(hs[i]));
+            ck_assert_ptr_nonnull(obj);
+            ck_assert_ptr_eq(rtm_pool_get(p, hs[i]), obj);
+            if (types[t] == &with_ctor) ck_assert_int_eq(*(int *)obj, 7);
+            memset(obj, (int)i, 64);
+        }
+        if (types[t] == &with_ctor) ck_assert_int_eq(ctor_runs, 3000);
+        ck_assert_uint_eq(info(p).live, 3000);
+        rtm_handle h = rtm_pool_acquire_obj(p, NULL); /* no object wanted: an acquire */
+        if (types[t] == &plain) {
+            /* the cap: the null handle, the object NULL, ELIMIT recorded */
+            ck_assert(rtm_handle_is_null(h));
+            void *obj = (void *)&h;
+            rtm_ctx_clear_error(ctx);
+            ck_assert(rtm_handle_is_null(rtm_pool_acquire_obj(p, &obj)));
+            ck_assert_ptr_null(obj);
+            ck_assert_int_eq(rtm_ctx_error(ctx), RTM_ELIMIT);
+            rtm_ctx_clear_error(ctx);
+        } else {
+            ck_assert(!rtm_handle_is_null(h));
+            ck_assert_int_eq(rtm_pool_release(p, h), RTM_OK);
+        }
+        for (size_t i = 0; i < 3000; i++) {
+            unsigned char *obj = rtm_pool_get(p, hs[i]);
+            ck_assert_uint_eq(obj[63], (unsigned char)i);
+            ck_assert_int_eq(rtm_pool_release(p, hs[i]), RTM_OK);
+        }
+        ck_assert_uint_eq(info(p).live, 0);
+        rtm_pool_destroy(p);
+    }
+    void *obj = (void *)&obj;
+    uint64_t errors = ctx_stats(ctx).errors;
+    ck_assert(rtm_handle_is_null(rtm_pool_acquire_obj(NULL, &obj)));
+    ck_assert_ptr_null(obj);
+    ck_assert(rtm_handle_is_null(rtm_pool_acquire_obj(NULL, NULL)));
+    ck_assert_uint_eq(ctx_stats(ctx).errors, errors); /* p NULL: nothing recorded */
+}
+END_TEST
+
 START_TEST(handle_stale_and_second_release)
 {
     rtm_pool *p = new_pool(48, 16);
@@ -254,6 +318,7 @@ static Suite *pool_handle_suite(void)
     tcase_add_checked_fixture(h, setup, teardown);
     tcase_set_timeout(h, 120);
     tcase_add_test(h, handle_roundtrip_and_null);
+    tcase_add_test(h, acquire_obj_gives_the_object);
     tcase_add_test(h, handle_stale_and_second_release);
     tcase_add_test(h, handle_foreign_pools_and_contexts);
     tcase_add_test(h, handle_forged);

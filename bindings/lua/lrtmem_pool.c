@@ -186,9 +186,10 @@ static int pool_acquire(lua_State *L)
     unsigned char *tmp = (unsigned char *)lua_newuserdatauv(L, pl->lay->size, 0); /* 4 */
     memset(tmp, 0, pl->lay->size);
     if (has_fields) apply_fields(L, 2, 3, pl->lay, tmp);
-    rtm_handle h = rtm_pool_acquire(pl->p);
+    void *obj;
+    rtm_handle h = rtm_pool_acquire_obj(pl->p, &obj);
     if (rtm_handle_is_null(h)) return lrtm_fail(L, "acquire", rtm_ctx_error(pl->owner->ctx));
-    memcpy(rtm_pool_get(pl->p, h), tmp, pl->lay->size);
+    memcpy(obj, tmp, pl->lay->size);
     lua_getiuservalue(L, 1, P_STRINGS);
     lua_pushinteger(L, (lua_Integer)h.bits);
     lua_pushvalue(L, 3);

@@ -391,11 +391,16 @@ RTM_NOINLINE static void *take_started(rtm_pool *p, rtm_handle *h, const char *w
     return obj;
 }
 
-RTM_NOINLINE static rtm_handle acquire_general(rtm_pool *p)
+RTM_NOINLINE static rtm_handle acquire_general(rtm_pool *p, void **obj, const char *where)
 {
     rtm_handle h = {0};
-    if (p->concurrent) return _rtm_pool_mt_acquire(p);
-    take_started(p, &h, "rtm_pool_acquire");
+    if (p->concurrent) {
+        h = _rtm_pool_mt_acquire(p);
+        if (obj != NULL) *obj = h.bits != 0 ? rtm_pool_get(p, h) : NULL;
+        return h;
+    }
+    void *o = take_started(p, &h, where);
+    if (obj != NULL) *obj = o;
     return h;
 }
 
@@ -405,17 +410,32 @@ RTM_NOINLINE static void *alloc_general(rtm_pool *p)
     return take_started(p, NULL, "rtm_pool_alloc");
 }
 
-rtm_handle rtm_pool_acquire(rtm_pool *p)
+/* Both acquires: the handle, and the object in *obj when obj is not NULL. */
+RTM_INLINE rtm_handle acquire(rtm_pool *p, void **obj, const char *where)
 {
     rtm_handle h = {0};
-    if (RTM_UNLIKELY(p == NULL)) return h;
     rtm_slab *s = p->fast;
     uint32_t st, i = take_fast(p, s, &st);
-    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return acquire_general(p);
-    rtm_track_alloc(_rtm_pool_obj(p, s, i), p->size);
+    if (RTM_UNLIKELY(i == RTM_SLOT_NONE)) return acquire_general(p, obj, where);
+    void *o = _rtm_pool_obj(p, s, i);
+    rtm_track_alloc(o, p->size);
+    if (obj != NULL) *obj = o;
     /* fast_key holds the identity and the range: add the generation, st >> 1 */
     h.bits = p->fast_key | (uint64_t)st << (RTM_HANDLE_GEN_SHIFT - 1) | i;
     return h;
+}
+
+rtm_handle rtm_pool_acquire(rtm_pool *p)
+{
+    if (RTM_UNLIKELY(p == NULL)) return (rtm_handle){0};
+    return acquire(p, NULL, "rtm_pool_acquire");
+}
+
+rtm_handle rtm_pool_acquire_obj(rtm_pool *p, void **obj)
+{
+    if (obj != NULL) *obj = NULL;
+    if (RTM_UNLIKELY(p == NULL)) return (rtm_handle){0};
+    return acquire(p, obj, "rtm_pool_acquire_obj");
 }
 
 void *rtm_pool_alloc(rtm_pool *p)

@@ -282,19 +282,20 @@ impl<'ctx, T> Pool<'ctx, T> {
     /// ```
     pub fn try_insert(&self, value: T) -> std::result::Result<Key<T>, Rejected<T>> {
         // SAFETY: the pool is live; a handle it returns is live until
-        // released, and rtm_pool_get gives its slot.
+        // released, and rtm_pool_acquire_obj gives its slot with it.
         unsafe {
-            let mut h = sys::rtm_pool_acquire(self.shared.raw.as_ptr());
+            let mut obj = ptr::null_mut();
+            let mut h = sys::rtm_pool_acquire_obj(self.shared.raw.as_ptr(), &mut obj);
             if h.bits == 0 && self.shared.nfree.get() > 0 {
                 // The free list's slots count against the cap and the
                 // limit: give them back and try again.
                 self.shared.flush();
-                h = sys::rtm_pool_acquire(self.shared.raw.as_ptr());
+                h = sys::rtm_pool_acquire_obj(self.shared.raw.as_ptr(), &mut obj);
             }
             if h.bits == 0 {
                 return Err(Rejected { error: self.failure(), value });
             }
-            let slot = sys::rtm_pool_get(self.shared.raw.as_ptr(), h) as *mut Slot<T>;
+            let slot = obj as *mut Slot<T>;
             debug_assert!(!slot.is_null());
             let head = self.keyed.get();
             ptr::write(slot, Slot { value, prev: ptr::null_mut(), next: head });

@@ -460,6 +460,7 @@ extern "C" {
     pub fn rtm_pool_new(ctx: *mut rtm_ctx, ty: *const rtm_type) -> *mut rtm_pool;
     pub fn rtm_pool_destroy(p: *mut rtm_pool);
     pub fn rtm_pool_acquire(p: *mut rtm_pool) -> rtm_handle;
+    pub fn rtm_pool_acquire_obj(p: *mut rtm_pool, obj: *mut *mut c_void) -> rtm_handle;
     pub fn rtm_pool_get(p: *mut rtm_pool, h: rtm_handle) -> *mut c_void;
     pub fn rtm_pool_release(p: *mut rtm_pool, h: rtm_handle) -> rtm_status;
     pub fn rtm_pool_alloc(p: *mut rtm_pool) -> *mut c_void;
