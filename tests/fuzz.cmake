@@ -1,0 +1,26 @@
+# Fuzz targets (clang's libFuzzer), in the ASan + UBSan build: each checks
+# rtmem against an oracle of its own on inputs the fuzzer makes. ctest runs
+# a fixed number of inputs from a fixed seed, so a run is repeatable; for a
+# longer search, run the binary by hand (build-asan/tests/fuzz_layout DIR).
+# The library is compiled once more for them with coverage counters, so the
+# fuzzer keeps the inputs that reach new code in rtmem, not only in the target.
+if(RTM_SANITIZE STREQUAL "address" AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_library(rtmem_fuzz STATIC ${RTM_SOURCES})
+  target_include_directories(rtmem_fuzz
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/runtime/mem ${PROJECT_BINARY_DIR}/generated)
+  target_compile_options(rtmem_fuzz PRIVATE ${RTM_WARNINGS} -fsanitize=fuzzer-no-link)
+  target_compile_definitions(rtmem_fuzz PRIVATE RTM_SHARED_BUILD $<$<CONFIG:Debug>:RTM_DEBUG>)
+  target_link_libraries(rtmem_fuzz PUBLIC PkgConfig::FFI Threads::Threads)
+
+  foreach(target fuzz_layout)
+    add_executable(${target} ${CMAKE_CURRENT_LIST_DIR}/fuzz/${target}.c)
+    target_compile_options(${target} PRIVATE ${RTM_WARNINGS} -fsanitize=fuzzer)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${target} PRIVATE rtmem_fuzz)
+    add_test(NAME ${target}
+             COMMAND ${target} -runs=10000 -seed=1 -max_len=400 -len_control=0)
+    set_tests_properties(${target} PROPERTIES LABELS fuzz TIMEOUT 600
+      PASS_REGULAR_EXPRESSION "Done 10000 runs")
+  endforeach()
+endif()
