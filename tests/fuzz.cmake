@@ -13,13 +13,18 @@ if(RTM_SANITIZE STREQUAL "address" AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   target_compile_definitions(rtmem_fuzz PRIVATE RTM_SHARED_BUILD $<$<CONFIG:Debug>:RTM_DEBUG>)
   target_link_libraries(rtmem_fuzz PUBLIC PkgConfig::FFI Threads::Threads)
 
-  foreach(target fuzz_layout)
+  # target:longest input (a layout list reads at most ~400 bytes; an
+  # interner under its limit needs a few hundred strings to reach it)
+  foreach(spec fuzz_layout:400 fuzz_intern:4000)
+    string(REPLACE ":" ";" spec ${spec})
+    list(GET spec 0 target)
+    list(GET spec 1 max_len)
     add_executable(${target} ${CMAKE_CURRENT_LIST_DIR}/fuzz/${target}.c)
     target_compile_options(${target} PRIVATE ${RTM_WARNINGS} -fsanitize=fuzzer)
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${target} PRIVATE rtmem_fuzz)
     add_test(NAME ${target}
-             COMMAND ${target} -runs=10000 -seed=1 -max_len=400 -len_control=0)
+             COMMAND ${target} -runs=10000 -seed=1 -max_len=${max_len} -len_control=0)
     set_tests_properties(${target} PROPERTIES LABELS fuzz TIMEOUT 600
       PASS_REGULAR_EXPRESSION "Done 10000 runs")
   endforeach()
