@@ -697,8 +697,8 @@ RTM_API rtm_status rtm_layout_field(const rtm_layout *l, size_t i, rtm_field_inf
  *
  * Slabs: 64 KiB (a larger power of two when fewer than 8 objects would fit),
  * made on demand. An ordinary pool keeps its current slab and one empty
- * spare and gives any other slab back as soon as it is empty; rtm_ctx_trim
- * gives back every empty slab. A concurrent pool keeps its slabs until it is
+ * spare (or as many as rtm_pool_keep_slabs says) and gives any other slab
+ * back as soon as it is empty; rtm_ctx_trim gives back every empty slab. A concurrent pool keeps its slabs until it is
  * destroyed (a thread may be reading a free slot's link at any moment).
  *
  * Ordinary pools belong to the owner thread of their context. Pools made
@@ -860,6 +860,16 @@ typedef struct rtm_pool_info {
 
 /* Fills *out. RTM_EINVAL if p or out is NULL. Any thread. */
 RTM_API rtm_status rtm_pool_stats(const rtm_pool *p, rtm_pool_info *out);
+
+/* How many empty slabs an ordinary pool keeps for its next growth (1 when
+ * made). For bursts: a pool that fills and empties n slabs over and over
+ * (a parser's nodes, file after file) keeps them with n, instead of asking
+ * the page source for them, and faulting them in, each time. Slabs kept
+ * over a lowered number go at their next emptying; rtm_ctx_trim and the
+ * out-of-memory ladder give back every empty slab whatever the number.
+ * RTM_EINVAL for p NULL, 0, or a concurrent pool (which keeps all its slabs
+ * until destroyed). Owner thread. */
+RTM_API rtm_status rtm_pool_keep_slabs(rtm_pool *p, size_t n);
 
 /* RAII in C: releases a handle when its variable leaves scope.
  *

@@ -560,6 +560,62 @@ START_TEST(pool_empty_slabs_go_back)
 }
 END_TEST
 
+/* rtm_pool_keep_slabs: a pool that fills and empties the same number of
+ * slabs keeps them (no new page requests, no misses after the first burst);
+ * a lower number lets the extra go at their next emptying; trim takes all. */
+START_TEST(pool_keeps_slabs_for_bursts)
+{
+    rtm_test_pages tp;
+    rtm_test_pages_init(&tp, 0, false);
+    rtm_config cfg = {0, NULL, &tp.source, 0};
+    rtm_ctx *c = rtm_ctx_new(&cfg);
+    rtm_type t = {"burst", 64, 16, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
+    rtm_pool *p = rtm_pool_new(c, &t);
+    enum { N = 10000 };
+    static rtm_handle hs[N];
+    uint64_t slabs = (N + p->nslots - 1) / p->nslots;
+    ck_assert_int_eq(rtm_pool_keep_slabs(p, slabs), RTM_OK);
+    long reserves = 0;
+    uint64_t misses = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) hs[i] = rtm_pool_acquire(p);
+        ck_assert_uint_eq(info(p).slabs, slabs);
+        if (round == 0) {
+            reserves = atomic_load(&tp.reserves);
+            misses = info(p).misses;
+        } else { /* served by the kept slabs: nothing asked, nothing missed */
+            ck_assert_int_eq(atomic_load(&tp.reserves), reserves);
+            ck_assert_uint_eq(info(p).misses, misses);
+        }
+        for (int i = round % 2 ? 0 : N - 1; round % 2 ? i < N : i >= 0; i += round % 2 ? 1 : -1)
+            REQUIRE(rtm_pool_release(p, hs[i]) == RTM_OK);
+        ck_assert_uint_eq(info(p).live, 0);
+        ck_assert_uint_eq(info(p).slabs, slabs); /* all kept */
+        ck_assert_int_eq(rtm_ctx_check(c), RTM_OK);
+    }
+    /* keep fewer: the extra go as they empty next */
+    ck_assert_int_eq(rtm_pool_keep_slabs(p, 2), RTM_OK);
+    for (int i = 0; i < N; i++) hs[i] = rtm_pool_acquire(p);
+    for (int i = 0; i < N; i++) REQUIRE(rtm_pool_release(p, hs[i]) == RTM_OK);
+    ck_assert_uint_le(info(p).slabs, 3); /* the current slab and two kept */
+    ck_assert_int_eq(rtm_ctx_check(c), RTM_OK);
+    rtm_ctx_trim(c);
+    ck_assert_uint_eq(info(p).slabs, 0);
+    /* bad arguments, nothing changed */
+    ck_assert_int_eq(rtm_pool_keep_slabs(NULL, 4), RTM_EINVAL);
+    rtm_ctx_clear_error(c);
+    ck_assert_int_eq(rtm_pool_keep_slabs(p, 0), RTM_EINVAL);
+    ck_assert_int_eq(rtm_ctx_error(c), RTM_EINVAL);
+    t.flags = RTM_POOL_CONCURRENT;
+    rtm_pool *shared = rtm_pool_new(c, &t);
+    ck_assert_ptr_nonnull(shared);
+    ck_assert_int_eq(rtm_pool_keep_slabs(shared, 4), RTM_EINVAL);
+    ck_assert_int_eq(rtm_ctx_check(c), RTM_OK);
+    rtm_ctx_destroy(c);
+    ck_assert_int_eq(atomic_load(&tp.held_ranges), 0);
+}
+END_TEST
+
 /* A slab given back and its range reused: handles into the old slab are
  * stale, and the new slab's generations start above them. */
 START_TEST(pool_range_reuse_keeps_generations)
@@ -837,6 +893,7 @@ static Suite *pool_suite(void)
     tcase_add_test(c, pool_scoped_handles);
 #endif
     tcase_add_test(c, pool_empty_slabs_go_back);
+    tcase_add_test(c, pool_keeps_slabs_for_bursts);
     tcase_add_test(c, pool_range_reuse_keeps_generations);
     tcase_add_test(c, pool_figures);
     tcase_add_test(c, pool_visit_slabs);

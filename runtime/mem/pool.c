@@ -225,30 +225,55 @@ static void avail_remove(rtm_pool *p, rtm_slab *s)
     set_cur(p, p->avail ? p->avail : &empty_slab);
 }
 
+static void spare_remove(rtm_pool *p, rtm_slab *s)
+{
+    for (rtm_slab **link = &p->spares; *link != NULL; link = &(*link)->spare_next)
+        if (*link == s) {
+            *link = s->spare_next;
+            s->spare = 0;
+            return;
+        }
+}
+
 static void slab_drop(rtm_pool *p, rtm_slab *s)
 {
     if (s->listed) avail_remove(p, s);
-    if (p->spare == s) p->spare = NULL;
+    if (s->spare) spare_remove(p, s);
     uint32_t r = s->number;
     slab_free(p, s);
     range_put(p, r, range_at(p, r));
 }
 
 /* A slab other than the current one just lost its last live object. Keep
- * one spare; give any other back, so a pool that shrinks returns its memory
- * while one that breathes around a slab boundary does not thrash. */
+ * up to p->keep empty slabs (one by default); give any other back, so a pool
+ * that shrinks returns its memory while one that breathes around a slab
+ * boundary, or fills and empties as many slabs as it keeps, does not
+ * thrash. A kept slab that has taken objects since is no longer counted:
+ * the list is pruned here, so the hot paths never look at it. O(keep). */
 RTM_COLD static void slab_emptied(rtm_pool *p, rtm_slab *s)
 {
     if (s->retired == s->nslots) { /* every slot spent: of no further use */
         slab_drop(p, s);
         return;
     }
-    rtm_slab *spare = p->spare;
-    if (spare == NULL || spare == s || spare->live != 0) {
-        p->spare = s;
+    uint32_t kept = 0;
+    for (rtm_slab **link = &p->spares; *link != NULL;) {
+        rtm_slab *k = *link;
+        if (k->live != 0 || k == s) { /* in use again, or s itself: off the list */
+            *link = k->spare_next;
+            k->spare = 0;
+        } else {
+            kept++;
+            link = &k->spare_next;
+        }
+    }
+    if (kept >= p->keep) {
+        slab_drop(p, s);
         return;
     }
-    slab_drop(p, s);
+    s->spare = 1;
+    s->spare_next = p->spares;
+    p->spares = s;
 }
 
 /* ---- ordinary pools: acquire and release ----------------------------------------
@@ -449,6 +474,14 @@ void *rtm_pool_alloc(rtm_pool *p)
     return obj;
 }
 
+rtm_status rtm_pool_keep_slabs(rtm_pool *p, size_t n)
+{
+    if (p == NULL) return RTM_EINVAL;
+    if (n == 0 || p->concurrent) return _rtm_pool_bad(p, RTM_EINVAL, "rtm_pool_keep_slabs", false);
+    p->keep = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    return RTM_OK;
+}
+
 rtm_status _rtm_pool_bad(rtm_pool *p, rtm_status s, const char *where, bool counted)
 {
     if (counted) rtm_counter_add_shared(&p->bad, 1);
@@ -639,6 +672,7 @@ rtm_pool *rtm_pool_new(rtm_ctx *ctx, const rtm_type *type)
     p->caches = p->concurrent ? (rtm_pool_cache *)(void *)((char *)p + caches_off) : NULL;
     p->name = memcpy((char *)p + name_off, name, name_len + 1);
     p->cap = type->cap ? (uint64_t)type->cap : UINT64_MAX;
+    p->keep = 1;
     p->init = type->init;
     p->fini = type->fini;
     p->ctor = type->ctor;
@@ -823,9 +857,10 @@ static rtm_status pool_check(rtm_owned *o)
                                            : (uint64_t)p->id << RTM_HANDLE_POOL_SHIFT |
                                                  (uint64_t)fast->number << p->local_bits))
         return RTM_EINVAL;
-    if (p->spare != NULL && (p->spare->pool != p ||
-                             range_at(p, p->spare->number)->slab != p->spare))
-        return RTM_EINVAL;
+    uint64_t spares = 0;
+    for (rtm_slab *k = p->spares; k != NULL; k = k->spare_next)
+        if (k->pool != p || !k->spare || range_at(p, k->number)->slab != k || ++spares > slabs)
+            return RTM_EINVAL;
     /* ranges to reuse: free, within the directory, generations left */
     uint32_t k = 0;
     for (uint32_t r = p->free_ranges; r != RTM_SLOT_NONE; r = range_at(p, r)->next_free) {

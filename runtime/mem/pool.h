@@ -71,6 +71,8 @@ struct rtm_slab {
     uint32_t live;
     uint32_t listed;         /* on the pool's list of slabs with free slots */
     rtm_slab *prev, *next;   /* that list */
+    rtm_slab *spare_next;    /* the pool's list of kept slabs, while spare */
+    uint32_t spare;
     /* concurrent pools only: per slot, the first slot + 1 of the next batch
      * on the shared stack (0: none), for the batch this slot heads */
     _Atomic uint32_t *batch;
@@ -143,7 +145,9 @@ struct rtm_pool {
 
     /* ordinary pools */
     rtm_slab *avail;          /* slabs with free slots; cur is its head */
-    rtm_slab *spare;          /* the empty slab kept for the next growth */
+    rtm_slab *spares;         /* slabs kept when they emptied (some may have
+                                 objects again: slab_emptied prunes them) */
+    uint32_t keep;            /* most empty slabs kept (rtm_pool_keep_slabs) */
     uint32_t free_ranges;     /* ranges to reuse, RTM_SLOT_NONE: none */
 
     /* both: growth (concurrent: under grow_lock) */

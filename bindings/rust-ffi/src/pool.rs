@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
 
 use crate::context::Context;
-use crate::error::{Error, Rejected, Result};
+use crate::error::{check, Error, Rejected, Result};
 use crate::sys;
 
 /// One object of a pool: the value, and the links of the list of keyed
@@ -390,6 +390,33 @@ impl<'ctx, T> Pool<'ctx, T> {
     /// ```
     pub fn trim(&self) {
         self.shared.flush();
+    }
+
+    /// Keeps up to `slabs` emptied slabs for the next growth (1 when made),
+    /// for pools that fill and empty the same slabs over and over, bursts
+    /// of many values: without it, each burst past the first asks the page
+    /// source for the slabs again and faults them in. [`Context::trim`]
+    /// gives them back. [`Error::InvalidArgument`] for 0.
+    ///
+    /// ```
+    /// let ctx = rtmem::Context::new()?;
+    /// let pool = rtmem::Pool::new(&ctx)?;
+    /// pool.keep_slabs(64)?;
+    /// let burst = || {
+    ///     drop((0..20_000u64).map(|i| pool.acquire(i)).collect::<Vec<_>>());
+    ///     pool.trim(); // the slots go back to the C pool, which keeps the slabs
+    /// };
+    /// burst();
+    /// let made = pool.stats().misses; // slabs made by the first burst
+    /// burst();
+    /// burst();
+    /// assert_eq!(pool.stats().misses, made, "no slab made again");
+    /// assert_eq!(pool.keep_slabs(0), Err(rtmem::Error::InvalidArgument));
+    /// # Ok::<(), rtmem::Error>(())
+    /// ```
+    pub fn keep_slabs(&self, slabs: usize) -> Result<()> {
+        // SAFETY: a live pool, used by this thread only (Pool is not Sync).
+        check(unsafe { sys::rtm_pool_keep_slabs(self.shared.raw.as_ptr(), slabs) })
     }
 
     /// Whether the pool holds no value.

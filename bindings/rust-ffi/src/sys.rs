@@ -466,6 +466,7 @@ extern "C" {
     pub fn rtm_pool_alloc(p: *mut rtm_pool) -> *mut c_void;
     pub fn rtm_pool_free(p: *mut rtm_pool, obj: *mut c_void) -> rtm_status;
     pub fn rtm_pool_stats(p: *const rtm_pool, out: *mut rtm_pool_info) -> rtm_status;
+    pub fn rtm_pool_keep_slabs(p: *mut rtm_pool, n: usize) -> rtm_status;
     pub fn rtm_handle_scope_end(h: *mut rtm_handle);
 
     pub fn rtm_ctx_interner(ctx: *mut rtm_ctx) -> *mut rtm_interner;

@@ -226,6 +226,10 @@ impl<T> SlotMap<T> {
 fn bench_pool(rounds: usize) -> (f64, f64) {
     let ctx = Context::new().unwrap();
     let pool = Pool::new(&ctx).unwrap();
+    // A pool that keeps a burst's slabs (Pool::keep_slabs) does not ask the
+    // page source for them again, nor fault them in, on every round.
+    let kept = Pool::new(&ctx).unwrap();
+    kept.keep_slabs(64).unwrap();
     let mut keyed = Pool::new(&ctx).unwrap();
     let mut slotmap = SlotMap::new();
     let mut handles = Vec::with_capacity(POOL_OPS);
@@ -308,6 +312,7 @@ fn bench_pool(rounds: usize) -> (f64, f64) {
             "rtmem Pool::acquire + drop(Handle)",
             "Box::new + drop (glibc)",
             "C rtm_pool_alloc + rtm_pool_free",
+            "rtmem Pool, keep_slabs(64)",
         ],
     );
     handles.reserve(POOL_BIG);
@@ -343,6 +348,16 @@ fn bench_pool(rounds: usize) -> (f64, f64) {
                 for p in ptrs.drain(..) {
                     rtmem::sys::rtm_pool_free(raw, p);
                 }
+            }),
+        );
+        big.add(
+            3,
+            time(POOL_BIG, || {
+                for i in 0..POOL_BIG as u64 {
+                    handles.push(kept.acquire(Node::new(i)));
+                }
+                sink(&handles);
+                handles.clear();
             }),
         );
     }
