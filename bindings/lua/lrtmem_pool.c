@@ -8,6 +8,7 @@
  *     other.owner = h                             -- a handle field stores h's handle
  *   end                                           -- released here
  *   nodes:release(h)   nodes:get(bits)   nodes:stats()   #nodes
+ *   nodes:keep_slabs(16)   -- keep emptied slabs for the next burst
  *   rtmem.handle(h)    -- the handle's 64 bits, an integer
  *
  * A handle userdata names its object by rtmem handle (slot, generation,
@@ -258,6 +259,18 @@ static int pool_stats(lua_State *L)
     return 1;
 }
 
+/* pool:keep_slabs(n): keep up to n emptied slabs for the next growth */
+static int pool_keep_slabs(lua_State *L)
+{
+    lrtm_pool *pl = checkpool(L, 1);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    if (n < 1) return luaL_argerror(L, 2, "a slab count >= 1");
+    rtm_status s = rtm_pool_keep_slabs(pl->p, (size_t)n);
+    if (s != RTM_OK) return lrtm_fail(L, "keep_slabs", s);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int pool_len(lua_State *L)
 {
     lrtm_pool *pl = checkpool(L, 1);
@@ -366,7 +379,8 @@ static int l_handle(lua_State *L)
 
 static const luaL_Reg pool_methods[] = {
     {"acquire", pool_acquire}, {"release", pool_release}, {"get", pool_get},
-    {"stats", pool_stats},     {"close", pool_close},     {NULL, NULL}};
+    {"stats", pool_stats},     {"close", pool_close},     {"keep_slabs", pool_keep_slabs},
+    {NULL, NULL}};
 
 static const luaL_Reg pool_meta[] = {
     {"__len", pool_len}, {"__gc", pool_close}, {"__close", pool_close},

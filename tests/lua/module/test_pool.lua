@@ -93,6 +93,22 @@ T.eq(#pool, 1, "the collector released them")
 local ps = pool:stats()
 T.ok(ps.acquires >= ps.releases and ps.live == 1, "stats")
 
+-- bursts: a pool that keeps its emptied slabs makes them once
+local burst_pool = ctx:pool(Vec, {name = "burst"})
+T.eq(burst_pool:keep_slabs(64), burst_pool, "keep_slabs returns the pool")
+local function burst()
+  local hs = {}
+  for i = 1, 20000 do hs[i] = burst_pool:acquire{x = i} end
+  for i = 1, 20000 do burst_pool:release(hs[i]) end
+end
+burst()
+local made = burst_pool:stats().misses
+T.ok(burst_pool:stats().slabs > 3, "the burst's slabs are kept (20,000 objects: 8)")
+burst(); burst()
+T.eq(burst_pool:stats().misses, made, "no slab made again")
+T.raises("a slab count >= 1", burst_pool.keep_slabs, burst_pool, 0)
+T.raises("number expected", burst_pool.keep_slabs, burst_pool, "many")
+
 -- foreign handles
 local other = ctx:pool(Vec)
 local oh = other:acquire{x = 3}
