@@ -231,8 +231,24 @@ static void spare_remove(rtm_pool *p, rtm_slab *s)
         if (*link == s) {
             *link = s->spare_next;
             s->spare = 0;
+            p->nspares--;
             return;
         }
+}
+
+/* Takes the kept slabs that hold objects again off the list. */
+static void spares_prune(rtm_pool *p)
+{
+    for (rtm_slab **link = &p->spares; *link != NULL;) {
+        rtm_slab *k = *link;
+        if (k->live != 0) {
+            *link = k->spare_next;
+            k->spare = 0;
+            p->nspares--;
+        } else {
+            link = &k->spare_next;
+        }
+    }
 }
 
 static void slab_drop(rtm_pool *p, rtm_slab *s)
@@ -248,32 +264,28 @@ static void slab_drop(rtm_pool *p, rtm_slab *s)
  * up to p->keep empty slabs (one by default); give any other back, so a pool
  * that shrinks returns its memory while one that breathes around a slab
  * boundary, or fills and empties as many slabs as it keeps, does not
- * thrash. A kept slab that has taken objects since is no longer counted:
- * the list is pruned here, so the hot paths never look at it. O(keep). */
+ * thrash. The list of kept slabs may hold some that took objects again (the
+ * hot paths never look at it): a slab still on it is simply kept again, and
+ * the list is pruned only when it is full. */
 RTM_COLD static void slab_emptied(rtm_pool *p, rtm_slab *s)
 {
     if (s->retired == s->nslots) { /* every slot spent: of no further use */
         slab_drop(p, s);
         return;
     }
-    uint32_t kept = 0;
-    for (rtm_slab **link = &p->spares; *link != NULL;) {
-        rtm_slab *k = *link;
-        if (k->live != 0 || k == s) { /* in use again, or s itself: off the list */
-            *link = k->spare_next;
-            k->spare = 0;
-        } else {
-            kept++;
-            link = &k->spare_next;
-        }
+    if (s->spare) { /* kept before, and empty again */
+        if (p->nspares > p->keep) slab_drop(p, s); /* over a lowered number: it goes */
+        return;
     }
-    if (kept >= p->keep) {
+    if (p->nspares >= p->keep) spares_prune(p);
+    if (p->nspares >= p->keep) {
         slab_drop(p, s);
         return;
     }
     s->spare = 1;
     s->spare_next = p->spares;
     p->spares = s;
+    p->nspares++;
 }
 
 /* ---- ordinary pools: acquire and release ----------------------------------------
@@ -861,6 +873,7 @@ static rtm_status pool_check(rtm_owned *o)
     for (rtm_slab *k = p->spares; k != NULL; k = k->spare_next)
         if (k->pool != p || !k->spare || range_at(p, k->number)->slab != k || ++spares > slabs)
             return RTM_EINVAL;
+    if (spares != p->nspares) return RTM_EINVAL;
     /* ranges to reuse: free, within the directory, generations left */
     uint32_t k = 0;
     for (uint32_t r = p->free_ranges; r != RTM_SLOT_NONE; r = range_at(p, r)->next_free) {

@@ -147,6 +147,7 @@ struct rtm_pool {
     rtm_slab *avail;          /* slabs with free slots; cur is its head */
     rtm_slab *spares;         /* slabs kept when they emptied (some may have
                                  objects again: slab_emptied prunes them) */
+    uint32_t nspares;         /* on that list */
     uint32_t keep;            /* most empty slabs kept (rtm_pool_keep_slabs) */
     uint32_t free_ranges;     /* ranges to reuse, RTM_SLOT_NONE: none */
 
