@@ -60,6 +60,15 @@ RTM_INLINE void rtm_page_remember(rtm_heap *h, const rtm_heap_page *page, unsign
     *rtm_page_seen(h, page) = (uintptr_t)page | (c + 1);
 }
 
+/* A page of ctx just checked by a slow path: remembered unless flagged (a
+ * page with a flag is never remembered). Its class index. */
+RTM_INLINE unsigned rtm_page_checked(rtm_heap *h, const rtm_heap_page *page)
+{
+    unsigned c = (unsigned)(page->cls - h->cls);
+    if (page->flags == 0) rtm_page_remember(h, page, c);
+    return c;
+}
+
 /* A page the free fast path must no longer take as validated. */
 RTM_INLINE void rtm_page_forget(rtm_heap *h, const rtm_heap_page *page)
 {

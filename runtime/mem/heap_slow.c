@@ -29,9 +29,7 @@ uintptr_t _rtm_heap_page_class(rtm_ctx *ctx, const void *p)
     rtm_heap_page *page = rtm_page_of(p);
     if (page->region.ctx != ctx || page->region.kind != RTM_REGION_HEAP_PAGE || page->flags != 0)
         return RTM_CLASS_COUNT;
-    unsigned c = rtm_class_index(&ctx->heap, page->cls);
-    rtm_page_remember(&ctx->heap, page, c); /* a page with a flag is never remembered */
-    return c;
+    return rtm_page_checked(&ctx->heap, page);
 }
 
 /* A free the fast path did not finish: a page its table does not have (the
@@ -222,8 +220,7 @@ void *_rtm_heap_realloc_slow(rtm_ctx *ctx, void *p, size_t old_size, size_t new_
         rtm_heap_page *page = (rtm_heap_page *)r;
         /* Checked now: remembered, as _rtm_heap_page_class does for a free,
          * so the next realloc or free into this page takes the fast path. */
-        if (page->flags == 0)
-            rtm_page_remember(&ctx->heap, page, rtm_class_index(&ctx->heap, page->cls));
+        rtm_page_checked(&ctx->heap, page);
         return page_realloc(ctx, page, p, old_size, new_size, where);
     }
     rtm_status why = RTM_ENOMEM;
